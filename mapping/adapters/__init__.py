@@ -1,0 +1,54 @@
+"""Framework adapters, looked up by name and imported only on use.
+
+``ADAPTERS`` maps each adapter's short name to ``module:Class``; :func:`get_adapter` imports the module
+the first time it is asked for, so ``import mapping`` never imports a framework.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from functools import lru_cache
+
+from .base import Adapter
+
+ADAPTERS: dict[str, str] = {
+    "torch": "mapping.adapters.torch_lstm:TorchAdapter",
+    "keras3": "mapping.adapters.keras_lstm:Keras3Adapter",
+    "keras2": "mapping.adapters.keras_lstm:Keras2Adapter",
+    "mindspore": "mapping.adapters.mindspore_lstm:MindSporeAdapter",
+}
+
+#: Module that must be importable for each adapter (checked without importing it).
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "torch": ("torch",),
+    "keras3": ("tensorflow", "keras"),
+    "keras2": ("tensorflow", "tf_keras"),
+    "mindspore": ("mindspore",),
+}
+
+
+def is_available(name: str) -> bool:
+    """Whether the framework behind adapter ``name`` is installed (nothing is imported)."""
+    return all(importlib.util.find_spec(module) is not None for module in REQUIRES[name])
+
+
+def missing_reason(name: str) -> str | None:
+    missing = [m for m in REQUIRES[name] if importlib.util.find_spec(m) is None]
+    return f"{', '.join(missing)} not installed" if missing else None
+
+
+def available_adapters() -> list[str]:
+    return [name for name in ADAPTERS if is_available(name)]
+
+
+@lru_cache(maxsize=None)
+def get_adapter(name: str) -> Adapter:
+    """The adapter instance for ``name``; imports its framework on first use."""
+    if name not in ADAPTERS:
+        raise KeyError(f"unknown framework {name!r}; known: {', '.join(ADAPTERS)}")
+    if name in ("keras3", "keras2") and importlib.util.find_spec("torch") is not None:
+        # Import torch before TensorFlow, as Keras's own test set-up does: the other order has crashed.
+        importlib.import_module("torch")
+    module_name, class_name = ADAPTERS[name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)()

@@ -1,0 +1,189 @@
+"""Keras ``LSTM``, in two flavours: Keras 3 as ``tf.keras`` ships it, and legacy Keras 2 (``tf_keras``).
+
+Keras has no layer count and no bidirectional flag. The adapter builds both the way a user porting a
+PyTorch or MindSpore model would, and this construction is itself the recipe the mapping pages point
+at (see :func:`build_keras_stack`):
+
+* ``num_layers = n``: n ``LSTM`` layers called one after another, each with ``return_sequences=True``
+  so the next sees the whole sequence, and ``return_state=True`` to collect every layer's final state;
+* ``bidirectional=True``: each layer wrapped in ``Bidirectional`` (``merge_mode='concat'``, forward
+  features first, as PyTorch and MindSpore concatenate);
+* time-major input: Keras 2 has ``time_major=True``; Keras 3 removed it, so the adapter transposes
+  to batch-first and back;
+* per-sample lengths: a boolean ``mask`` of shape ``(batch, time)`` passed to every layer
+  (``(time, batch)`` for Keras 2 with ``time_major=True``, which does not transpose it).
+
+Weights go in through ``set_weights`` after :func:`mapping.converters.to_keras` (one folded bias).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .. import converters  # noqa: E402
+from ..outputs import LSTMResult, RunInputs  # noqa: E402
+from ..spec import LSTMSpec  # noqa: E402
+from ..weights import CanonicalWeights  # noqa: E402
+from .base import Adapter  # noqa: E402
+
+
+@dataclass
+class KerasStack:
+    """The built stack: one Keras layer (``LSTM`` or ``Bidirectional``) per spec layer."""
+
+    layers: list[Any]
+
+
+def build_keras_stack(keras: Any, spec: LSTMSpec, activations: dict[str, str], time_major_arg: bool) -> KerasStack:
+    """Construct (without weights) the Keras layers that stand for ``spec``."""
+    layers = []
+    for layer in range(spec.num_layers):
+        options = dict(
+            units=spec.hidden_size,
+            activation=activations[spec.activation],
+            recurrent_activation=activations[spec.recurrent_activation],
+            use_bias=spec.bias,
+            return_sequences=True,
+            return_state=True,
+            go_backwards=spec.go_backwards,
+            dtype=spec.dtype,
+        )
+        if time_major_arg:
+            options["time_major"] = not spec.batch_first
+        lstm = keras.layers.LSTM(**options)
+        if spec.bidirectional:
+            lstm = keras.layers.Bidirectional(lstm, merge_mode="concat", dtype=spec.dtype)
+        shape = (None, None, spec.layer_input_size(layer))
+        lstm.build(shape)
+        layers.append(lstm)
+    return KerasStack(layers)
+
+
+def _directions(spec: LSTMSpec, keras_layer: Any) -> list[Any]:
+    """The plain LSTM layers inside one stack entry, forward first."""
+    if spec.bidirectional:
+        return [keras_layer.forward_layer, keras_layer.backward_layer]
+    return [keras_layer]
+
+
+class _KerasAdapter(Adapter):
+    """Shared by both Keras flavours; subclasses say which module and which activation names."""
+
+    #: spec activation name -> this Keras's name for the same function
+    activations: dict[str, str]
+    #: whether the LSTM constructor still takes ``time_major``
+    has_time_major: bool
+
+    def keras(self) -> Any:
+        raise NotImplementedError
+
+    def _unsupported_reason(self, spec: LSTMSpec) -> str | None:
+        if spec.proj_size:
+            return f"{self.label} LSTM has no projection (proj_size)"
+        for field in ("activation", "recurrent_activation"):
+            value = getattr(spec, field)
+            if value not in self.activations:
+                return f"{self.label} has no built-in activation equal to the reference's {value!r}"
+        return None
+
+    def build(self, spec: LSTMSpec, weights: CanonicalWeights) -> KerasStack:
+        self.check_supported(spec)
+        stack = build_keras_stack(self.keras(), spec, self.activations, self.has_time_major)
+        per_cell = converters.to_keras(weights)
+        for layer, keras_layer in enumerate(stack.layers):
+            for direction, lstm in enumerate(_directions(spec, keras_layer)):
+                lstm.set_weights([a.astype(spec.dtype) for a in per_cell[layer, direction]])
+        return stack
+
+    def _run(self, stack: KerasStack, spec: LSTMSpec, inputs: RunInputs, training: bool) -> LSTMResult:
+        import tensorflow as tf
+
+        x = inputs.x
+        transpose = not spec.batch_first and not self.has_time_major
+        if transpose:
+            x = x.transpose(1, 0, 2)
+        sequence = tf.constant(np.ascontiguousarray(x))
+        mask = None
+        if inputs.lengths is not None:
+            mask = tf.sequence_mask(inputs.lengths, maxlen=inputs.steps)
+            if self.has_time_major and not spec.batch_first:
+                # Keras 2 with time_major=True reads the mask as (time, batch), not (batch, time):
+                # tf_keras.backend.rnn only swaps the mask's axes when time_major is False.
+                mask = tf.transpose(mask)
+        h_n, c_n = [], []
+        dirs = spec.num_directions
+        for layer, keras_layer in enumerate(stack.layers):
+            state = None
+            if inputs.initial_state is not None:
+                h0, c0 = inputs.initial_state
+                state = []
+                for d in range(dirs):
+                    state += [tf.constant(h0[layer * dirs + d]), tf.constant(c0[layer * dirs + d])]
+            outputs = keras_layer(sequence, initial_state=state, mask=mask, training=training)
+            sequence, states = outputs[0], outputs[1:]
+            for d in range(dirs):
+                h_n.append(np.asarray(states[2 * d]))
+                c_n.append(np.asarray(states[2 * d + 1]))
+        output = np.asarray(sequence)
+        if transpose:
+            output = output.transpose(1, 0, 2)
+        return LSTMResult(np.ascontiguousarray(output), np.stack(h_n), np.stack(c_n))
+
+    def export_weights(self, stack: KerasStack, spec: LSTMSpec) -> CanonicalWeights:
+        per_cell = {}
+        for layer, keras_layer in enumerate(stack.layers):
+            for direction, lstm in enumerate(_directions(spec, keras_layer)):
+                per_cell[layer, direction] = [np.asarray(w) for w in lstm.get_weights()]
+        return converters.from_keras(spec, per_cell)
+
+
+class Keras3Adapter(_KerasAdapter):
+    """Keras 3, reached as ``tf.keras`` (TensorFlow 2.16 and later)."""
+
+    name = "keras3"
+    label = "Keras 3 (tf.keras)"
+    import_name = "keras"
+    distribution = "keras"
+    has_time_major = False
+    # Keras 3's hard_sigmoid is relu6(x + 3) / 6, the modern definition.
+    activations = {
+        "tanh": "tanh",
+        "sigmoid": "sigmoid",
+        "hard_sigmoid": "hard_sigmoid",
+        "relu": "relu",
+        "linear": "linear",
+    }
+
+    def keras(self) -> Any:
+        import tensorflow as tf
+
+        return tf.keras
+
+
+class Keras2Adapter(_KerasAdapter):
+    """Legacy Keras 2, the ``tf-keras`` package (``import tf_keras``): still has ``time_major``."""
+
+    name = "keras2"
+    label = "Keras 2 (tf_keras)"
+    import_name = "tf_keras"
+    distribution = "tf-keras"
+    has_time_major = True
+    # Keras 2's hard_sigmoid is 0.2 * x + 0.5 clipped: the legacy definition.
+    activations = {
+        "tanh": "tanh",
+        "sigmoid": "sigmoid",
+        "hard_sigmoid_legacy": "hard_sigmoid",
+        "relu": "relu",
+        "linear": "linear",
+    }
+
+    def keras(self) -> Any:
+        import tf_keras
+
+        return tf_keras

@@ -1,0 +1,41 @@
+"""Print the largest error of every installed framework against the reference over the adapter grid.
+
+Run ``python -m mapping.measure`` after a framework upgrade; the figures justify the tolerances in
+``mapping/tolerances.yaml``, which records them next to each tolerance.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .adapters import ADAPTERS, get_adapter, is_available
+from .grid import check_spec, grid_specs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("frameworks", nargs="*", default=list(ADAPTERS))
+    args = parser.parse_args(argv)
+    for name in args.frameworks:
+        if not is_available(name):
+            print(f"{name}: not installed")
+            continue
+        adapter = get_adapter(name)
+        for dtype in ("float32", "float64"):
+            worst = {"output": 0.0, "h_n": 0.0, "c_n": 0.0}
+            specs = [s for s in grid_specs((dtype,)) if adapter.unsupported_reason(s) is None]
+            if not specs:
+                print(f"{name:10s} {dtype}: {adapter.unsupported_reason(grid_specs((dtype,))[0])}")
+                continue
+            for spec in specs:
+                for _label, figures in check_spec(adapter, spec, tol=0.0):
+                    for f in figures:
+                        worst[f.field] = max(worst[f.field], f.max_abs)
+            overall = max(worst.values())
+            detail = ", ".join(f"{k} {v:.3g}" for k, v in worst.items())
+            print(f"{name:10s} {dtype}: max abs error {overall:.3g} ({detail}) over {len(specs) * 8} runs")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
