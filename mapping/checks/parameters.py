@@ -1,0 +1,142 @@
+"""Checks about parameters themselves: renamed, absent with the same default, without a counterpart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..adapters import get_adapter
+from ..reference import reference_lstm
+from ..verdicts import Verdict
+from . import CheckContext, Measurement, Outcome, register
+from .native import Args, Setup, call_parameters, constructor_parameters, per_framework
+
+
+class RenamedParameterArgs(Args):
+    field: str  # the spec field both names stand for
+    values: list[Any]
+    names: dict[str, str]  # framework (or family) -> the page's name for it
+    setup: Setup = Setup()
+
+
+@register("renamed_parameter", RenamedParameterArgs)
+def renamed_parameter(args: RenamedParameterArgs, ctx: CheckContext) -> Outcome:
+    """The parameter exists under the page's name, and for several values it computes what the reference does."""
+    name = per_framework(args.names, ctx.framework)
+    m = Measurement(ctx.framework, tol=ctx.tolerance)
+    if name not in constructor_parameters(ctx.framework):
+        m.note(f"the constructor has no parameter {name!r}")
+        return m.outcome(Verdict.NOT_APPLICABLE)
+    adapter = get_adapter(ctx.framework)
+    for value in args.values:
+        spec = args.setup.spec(**{args.field: value})
+        weights, x, _ = args.setup.problem(spec, ctx.seed)
+        m.compare(f"{name}={value!r}", adapter.forward(spec, weights, x), reference_lstm(spec, weights, x))
+    m.note(f"{name} exists and matches the reference for values {args.values}")
+    return m.outcome(Verdict.EQUIVALENT if m.ok else Verdict.DIVERGES)
+
+
+class AbsentSameDefaultArgs(Args):
+    field: str  # spec field (activation, recurrent_activation)
+    default: str  # the default the page states, as a spec value
+    other: str | dict[str, str]  # a non-default value, per framework where the names differ
+    names: dict[str, str | None]  # framework -> its parameter name, None where the page says it has none
+    native_default: dict[str, str] = {}  # framework -> how its signature spells the default
+    setup: Setup = Setup()
+
+
+@register("absent_same_default", AbsentSameDefaultArgs)
+def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outcome:
+    """One side lacks the parameter: both agree at the stated default, and another value changes the result."""
+    name = per_framework(args.names, ctx.framework)
+    other = per_framework(args.other, ctx.framework)
+    m = Measurement(ctx.framework, tol=ctx.tolerance)
+    params = constructor_parameters(ctx.framework)
+    spec_default = args.setup.spec(**{args.field: args.default})
+    spec_other = args.setup.spec(**{args.field: other})
+    weights, x, _ = args.setup.problem(spec_default, ctx.seed)
+    at_default = reference_lstm(spec_default, weights, x)
+    at_other = reference_lstm(spec_other, weights, x)
+    adapter = get_adapter(ctx.framework)
+    if name is None:
+        m.expect(args.field not in params, f"the page says there is no {args.field}, but the constructor has one")
+        m.note(f"no parameter for {args.field}; the fixed behaviour is compared with {args.field}={args.default!r}")
+        m.compare("fixed behaviour vs default", adapter.forward(spec_default, weights, x), at_default)
+    else:
+        if name not in params:
+            m.note(f"the constructor has no parameter {name!r}")
+            return m.outcome(Verdict.NOT_APPLICABLE)
+        stated = per_framework(args.native_default, ctx.framework) or args.default
+        m.note(f"signature default of {name}: {params[name]!r}")
+        m.expect(params[name] == stated, f"{name} defaults to {params[name]!r}, the case records {stated!r}")
+        m.compare(f"{name} at default", adapter.forward(spec_default, weights, x), at_default)
+        m.compare(f"{name}={other!r}", adapter.forward(spec_other, weights, x), at_other)
+    m.expect(m.differs(f"reference at {args.default!r} vs {other!r}", at_default.output, at_other.output),
+             f"{args.field}={other!r} does not change the result, so 'equal at the default' proves nothing")
+    return m.outcome(Verdict.EQUAL_AT_DEFAULT if m.ok else Verdict.DIVERGES)
+
+
+class RenamedCallArgumentArgs(Args):
+    names: dict[str, str]  # framework -> the page's name of the call argument
+    setup: Setup = Setup()
+
+
+@register("renamed_call_argument", RenamedCallArgumentArgs)
+def renamed_call_argument(args: RenamedCallArgumentArgs, ctx: CheckContext) -> Outcome:
+    """The call argument exists under the page's name and passing it by that keyword gives the reference result."""
+    name = per_framework(args.names, ctx.framework)
+    m = Measurement(ctx.framework, tol=ctx.tolerance)
+    names = call_parameters(ctx.framework)
+    m.note(f"call arguments: {', '.join(names)}")
+    spec = args.setup.spec(batch_first=True)
+    weights, x, _ = args.setup.problem(spec, ctx.seed)
+    expected = reference_lstm(spec, weights, x)
+    if name not in names:
+        m.note(f"no call argument named {name!r}; the first argument is {names[0]!r}")
+        return m.outcome(Verdict.DIVERGES)
+    adapter = get_adapter(ctx.framework)
+    model = adapter.build(spec, weights)
+    x_native = x.astype(spec.dtype)
+    if ctx.framework == "torch":
+        import torch
+
+        with torch.no_grad():
+            out = model(**{name: torch.from_numpy(x_native)})[0].numpy()
+    elif ctx.framework == "mindspore":
+        from mindspore import Tensor
+
+        out = model(**{name: Tensor(x_native)})[0].asnumpy()
+    else:
+        out = __import__("numpy").asarray(model.layers[0](**{name: x_native})[0])
+    m.compare(f"called with {name}=", out, expected.output)
+    return m.outcome(Verdict.EQUIVALENT if m.ok else Verdict.DIVERGES)
+
+
+class NoCounterpartArgs(Args):
+    field: str  # spec field for the feature (proj_size)
+    value: Any
+    names: dict[str, str | None]  # framework -> parameter name, None where it has none
+    setup: Setup = Setup()
+
+
+@register("feature_without_counterpart", NoCounterpartArgs)
+def feature_without_counterpart(args: NoCounterpartArgs, ctx: CheckContext) -> Outcome:
+    """Where the feature exists it works as the reference says; where the page says it is missing, it is."""
+    name = per_framework(args.names, ctx.framework)
+    m = Measurement(ctx.framework, tol=ctx.tolerance)
+    params = constructor_parameters(ctx.framework)
+    if name is None:
+        present = args.field in params
+        m.note(f"constructor parameters: {', '.join(params)}")
+        if present:
+            m.note(f"{args.field} now exists: the feature has a counterpart")
+            return m.outcome(Verdict.EQUIVALENT)
+        return m.outcome(Verdict.NO_COUNTERPART)
+    if name not in params:
+        m.note(f"the constructor has no parameter {name!r}")
+        return m.outcome(Verdict.NOT_APPLICABLE)
+    spec = args.setup.spec(**{args.field: args.value})
+    weights, x, _ = args.setup.problem(spec, ctx.seed)
+    result = get_adapter(ctx.framework).forward(spec, weights, x)
+    m.compare(f"{name}={args.value!r}", result, reference_lstm(spec, weights, x))
+    m.note(f"output shape {result.output.shape}, h_n {result.h_n.shape}, c_n {result.c_n.shape}")
+    return m.outcome(Verdict.NO_COUNTERPART if m.ok else Verdict.DIVERGES)

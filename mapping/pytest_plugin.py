@@ -1,0 +1,179 @@
+"""Collect ``cases/*.yaml`` as pytest items (one per case and framework) and write the results JSON.
+
+Modelled on pytest's own example of collecting YAML files. Each item carries a marker per framework, so
+``-m mindspore`` selects MindSpore's half of every row and ``-k "Parameter 17"`` one row. With
+``--results PATH`` the run writes a :class:`mapping.results.ResultsFile`; under pytest-xdist the workers
+hand their results to the controller through ``user_properties``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .adapters import ADAPTERS
+from .cases import CaseFileError, load_cached
+from .results import CaseResult, Environment, Figures, PageRecord, ResultsFile
+
+RESULT_KEY = "mapping_result"
+CASES_DIR = "cases"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mapping")
+    group.addoption("--results", default=None, help="write the conformance results JSON to this path")
+    group.addoption("--environment-name", default=os.environ.get("MAPPING_ENV", "local"),
+                    help="name of this environment in the results (default: $MAPPING_ENV or 'local')")
+
+
+def pytest_configure(config):
+    for name in ADAPTERS:
+        config.addinivalue_line("markers", f"{name}: cases measured on {name}")
+    config._mapping_results = []
+
+
+def pytest_collect_file(parent, file_path: Path):
+    if file_path.suffix == ".yaml" and file_path.parent.name == CASES_DIR:
+        return CaseFileCollector.from_parent(parent, path=file_path)
+    return None
+
+
+class CaseFileCollector(pytest.File):
+    def collect(self):
+        try:
+            case_file = load_cached(str(self.path))
+        except CaseFileError as exc:
+            raise pytest.Collector.CollectError(str(exc)) from None
+        for case in case_file.cases:
+            left = ", ".join(f"{v}" if v else "-" for v in case.params.values())
+            for framework in case_file.frameworks_of(case):
+                item = CaseItem.from_parent(self, name=f"{case.row} ({left})[{framework}]",
+                                            case=case, framework=framework)
+                item.add_marker(getattr(pytest.mark, framework))
+                yield item
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, case, framework, **kwargs):
+        super().__init__(**kwargs)
+        self.case = case
+        self.framework = framework
+
+    def runtest(self):
+        from .adapters import get_adapter
+        from .runner import judge, reproduce_command
+
+        case_file = load_cached(str(self.path))
+        rel = os.path.relpath(self.path, self.config.rootpath)
+        judgement = judge(rel, case_file, self.case, self.framework)
+        outcome = judgement.outcome
+        adapter_cls = type(get_adapter(self.framework)) if outcome is not None else None
+        record = CaseResult(
+            page=case_file.page.id,
+            row=self.case.row,
+            framework=self.framework,
+            framework_version=adapter_cls.version() if adapter_cls else None,
+            check=self.case.check,
+            params=self.case.params,
+            claim=self.case.claim.strip(),
+            expected_verdict=self.case.expected_verdict(self.framework).value,
+            measured_verdict=outcome.verdict.value if outcome else None,
+            outcome=judgement.status,
+            skip_reason=judgement.skip_reason,
+            message=judgement.message or None,
+            figures=Figures(
+                max_abs=_finite(outcome.max_abs) if outcome else None,
+                max_rel=_finite(outcome.max_rel) if outcome else None,
+                within=outcome.within if outcome else None,
+                tolerance=outcome.tolerance if outcome else None,
+            ),
+            details=(outcome.details + [f"changed: {p}" for p in outcome.problems]) if outcome else [],
+            finding=self.case.finding,
+            correction=self.case.correction,
+            recipe=self.case.recipe,
+            reproduce=reproduce_command(rel, self.case, self.framework),
+            duration_s=round(judgement.duration_s, 4),
+        )
+        self.user_properties.append((RESULT_KEY, record.model_dump_json()))
+        if judgement.status == "skipped":
+            pytest.skip(judgement.skip_reason)
+        if judgement.status == "failed":
+            raise CaseMismatch(judgement.message)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CaseMismatch):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.case.row} [{self.framework}]"
+
+
+class CaseMismatch(Exception):
+    """The frameworks no longer do what the case's recorded verdict says."""
+
+
+def _finite(value):
+    import math
+
+    return value if value is not None and math.isfinite(value) else None
+
+
+def pytest_runtest_logreport(report):
+    for key, value in getattr(report, "user_properties", []):
+        if key == RESULT_KEY:
+            _CONFIG_RESULTS.append(value)
+
+
+_CONFIG_RESULTS: list[str] = []
+
+
+def _environment(config) -> Environment:
+    import importlib.metadata as md
+
+    versions = {}
+    for dist in ("torch", "tensorflow", "keras", "tf-keras", "mindspore", "numpy"):
+        try:
+            versions[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            versions[dist] = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=config.rootpath, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return Environment(
+        name=config.getoption("--environment-name"),
+        python=platform.python_version(),
+        platform=platform.platform(),
+        frameworks=versions,
+        suite_commit=commit,
+        time=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    path = config.getoption("--results")
+    if not path or hasattr(config, "workerinput"):
+        return
+    results = [CaseResult.model_validate_json(v) for v in _CONFIG_RESULTS]
+    results.sort(key=lambda r: (r.page, r.row, r.framework))
+    pages = {}
+    for case_path in sorted(Path(config.rootpath, CASES_DIR).glob("*.yaml")):
+        try:
+            cf = load_cached(str(case_path))
+        except CaseFileError:
+            continue
+        p = cf.page
+        pages[p.id] = PageRecord(id=p.id, title=p.title, docs_version=p.docs_version, language=p.language,
+                                 address=p.address, written_against=p.written_against, frameworks=list(p.frameworks),
+                                 case_file=os.path.relpath(case_path, config.rootpath), rows=len(cf.cases))
+    used = {r.page for r in results}
+    ResultsFile(environment=_environment(config), pages=[v for k, v in pages.items() if k in used],
+                results=results).write(path)

@@ -1,0 +1,46 @@
+"""Command line: ``python -m mapping.report RESULTS.json [MORE.json | DIR ...] -o reports/conformance.html``.
+
+Bad input (a missing file, a file of another schema version) is reported in one line with exit status 2,
+not a traceback: the person running it needs to know which file to fix, not where the code was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .merge import ReportInputError
+from .render import write_report
+
+DEFAULT_OUTPUT = Path("reports/conformance.html")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mapping.report",
+        description="Merge conformance results files (one per environment) into one self-contained HTML report.",
+    )
+    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
+                        help="a results JSON file, or a directory whose *.json files are all results files")
+    parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT,
+                        help=f"HTML file to write (default: {DEFAULT_OUTPUT})")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        written = write_report(args.results, args.output)
+    except ReportInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(written)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

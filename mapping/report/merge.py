@@ -1,0 +1,351 @@
+"""Merging results files from several environments into one view of every page row.
+
+Each conformance run writes one :class:`~mapping.results.ResultsFile` per environment: the all-in-one
+venv, or one tox environment per framework or per framework version. A reader wants one answer per page
+row, so this module joins them, keeping every measurement apart by the environment and framework
+version that produced it. That is what makes version drift visible, and what lets
+:func:`verdict_consistency` prove that the per-framework runs agree with the all-in-one run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+from pydantic import ValidationError
+
+from ..adapters import ADAPTERS
+from ..errors import MappingError
+from ..results import CaseResult, Environment, PageRecord, ResultsFile
+from ..verdicts import Verdict
+
+OUTCOMES = ("passed", "failed", "skipped", "error")
+
+
+class ReportInputError(MappingError, ValueError):
+    """A results file that cannot be read or merged; the message names the file."""
+
+
+class MeasurementKey(NamedTuple):
+    """Identifies one measurement across all merged files."""
+
+    page: str
+    row: str
+    framework: str
+    framework_version: str | None
+    environment: str
+
+
+class VerdictKey(NamedTuple):
+    """What a verdict is about, independent of where it was measured."""
+
+    page: str
+    row: str
+    framework: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One case result together with the environment block that produced it."""
+
+    result: CaseResult
+    environment: Environment
+
+    @property
+    def key(self) -> MeasurementKey:
+        r = self.result
+        return MeasurementKey(r.page, r.row, r.framework, r.framework_version, self.environment.name)
+
+    @property
+    def mismatch(self) -> bool:
+        """Reality stopped matching the verdict recorded in the case file."""
+        return self.result.measured_verdict is not None and self.result.measured_verdict != self.result.expected_verdict
+
+
+def framework_sort_key(framework: str) -> tuple[int, str]:
+    """Adapters in their registry order (torch, keras3, keras2, mindspore), anything else after, by name."""
+    order = list(ADAPTERS)
+    return (order.index(framework), "") if framework in order else (len(order), framework)
+
+
+def version_sort_key(version: str | None) -> tuple:
+    """Numeric-aware ordering so that 2.9 comes before 2.13; unknown versions last."""
+    if version is None:
+        return (1, ())
+    parts = []
+    for piece in version.replace("-", ".").replace("+", ".").split("."):
+        parts.append((0, int(piece), "") if piece.isdigit() else (1, 0, piece))
+    return (0, tuple(parts))
+
+
+@dataclass(frozen=True)
+class RowView:
+    """Everything measured about one row of one page, across frameworks, versions and environments."""
+
+    page: str
+    row: str
+    measurements: tuple[Measurement, ...]
+
+    @property
+    def first(self) -> CaseResult:
+        return self.measurements[0].result
+
+    @property
+    def claim(self) -> str:
+        return self.first.claim
+
+    @property
+    def params(self) -> dict[str, str | None]:
+        return self.first.params
+
+    @property
+    def check(self) -> str:
+        return self.first.check
+
+    @property
+    def frameworks(self) -> list[str]:
+        return sorted({m.result.framework for m in self.measurements}, key=framework_sort_key)
+
+    def measurements_for(self, framework: str) -> list[Measurement]:
+        return [m for m in self.measurements if m.result.framework == framework]
+
+    def verdicts(self) -> dict[str, dict[str | None, list[str | None]]]:
+        """framework -> framework version -> measured verdicts (one per environment; None = skipped)."""
+        table: dict[str, dict[str | None, list[str | None]]] = {}
+        for m in self.measurements:
+            by_version = table.setdefault(m.result.framework, {})
+            by_version.setdefault(m.result.framework_version, []).append(m.result.measured_verdict)
+        return table
+
+    def drift(self) -> dict[str, dict[str, str]]:
+        """Frameworks whose measured verdict differs between their versions: framework -> version -> verdict.
+
+        Skipped measurements are not a verdict and do not count. A version measured with two different
+        verdicts (in two environments) is shown with both, joined by " / ".
+        """
+        drifting: dict[str, dict[str, str]] = {}
+        for framework, by_version in self.verdicts().items():
+            measured = {v: sorted({x for x in verdicts if x is not None}) for v, verdicts in by_version.items()}
+            measured = {v: xs for v, xs in measured.items() if xs and v is not None}
+            if len(measured) > 1 and len({tuple(xs) for xs in measured.values()}) > 1:
+                drifting[framework] = {v: " / ".join(measured[v]) for v in sorted(measured, key=version_sort_key)}
+        return drifting
+
+    def environment_disagreements(self) -> dict[str, dict[str, list[tuple[str, str]]]]:
+        """Same framework and version, different verdicts in different environments: fw -> version -> [(env, verdict)]."""
+        found: dict[str, dict[str, list[tuple[str, str]]]] = {}
+        grouped: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
+        for m in self.measurements:
+            if m.result.measured_verdict is not None:
+                grouped.setdefault((m.result.framework, m.result.framework_version), []).append(
+                    (m.environment.name, m.result.measured_verdict))
+        for (framework, version), pairs in grouped.items():
+            if len({verdict for _, verdict in pairs}) > 1:
+                found.setdefault(framework, {})[version or "unknown"] = pairs
+        return found
+
+    @property
+    def has_drift(self) -> bool:
+        return bool(self.drift())
+
+    @property
+    def wrong(self) -> bool:
+        """The page is wrong on this row: some framework measured 'diverges'."""
+        return any(m.result.measured_verdict == Verdict.DIVERGES.value for m in self.measurements)
+
+    @property
+    def failed(self) -> bool:
+        """Some measurement no longer matches the verdict recorded in the case file."""
+        return any(m.result.outcome == "failed" for m in self.measurements)
+
+    def unique(self, attribute: str) -> list[str]:
+        """Distinct non-empty values of a CaseResult text field, in measurement order (finding, recipe, ...)."""
+        seen: list[str] = []
+        for m in self.measurements:
+            value = getattr(m.result, attribute)
+            if value and value not in seen:
+                seen.append(value)
+        return seen
+
+
+@dataclass
+class MergedReport:
+    """The union of several results files; every measurement keyed by :class:`MeasurementKey`."""
+
+    environments: list[Environment]
+    pages: dict[str, PageRecord]
+    measurements: dict[MeasurementKey, Measurement]
+    warnings: list[str] = field(default_factory=list)
+
+    def rows(self, page: str | None = None) -> list[RowView]:
+        """Row views in the order the rows first appear in the results (the case files' order)."""
+        grouped: dict[tuple[str, str], list[Measurement]] = {}
+        for m in self.measurements.values():
+            if page is None or m.result.page == page:
+                grouped.setdefault((m.result.page, m.result.row), []).append(m)
+        env_order = {e.name: i for i, e in enumerate(self.environments)}
+        views = []
+        for (page_id, row), ms in grouped.items():
+            ms.sort(key=lambda m: (framework_sort_key(m.result.framework),
+                                   version_sort_key(m.result.framework_version), env_order[m.environment.name]))
+            views.append(RowView(page_id, row, tuple(ms)))
+        return views
+
+    def row(self, page: str, row: str) -> RowView:
+        """The per-row answer: verdicts per framework and version, drift, and whether the page is wrong."""
+        for view in self.rows(page):
+            if view.row == row:
+                return view
+        raise KeyError(f"no results for page {page!r} row {row!r}")
+
+    def drift(self) -> list[RowView]:
+        return [view for view in self.rows() if view.has_drift]
+
+    def outcome_counts(self) -> dict[str, int]:
+        counts = Counter(m.result.outcome for m in self.measurements.values())
+        return {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
+
+    def page_frameworks(self, page: str) -> list[str]:
+        """The frameworks a page is about, plus any measured for it that the page record does not list."""
+        listed = list(self.pages[page].frameworks) if page in self.pages else []
+        measured = {m.result.framework for m in self.measurements.values() if m.result.page == page}
+        return listed + sorted(measured - set(listed), key=framework_sort_key)
+
+    def verdict_counts(self, page: str) -> dict[str, dict[str, int]]:
+        """framework -> measured verdict ('skipped' when none) -> number of measurements."""
+        counts: dict[str, Counter] = {fw: Counter() for fw in self.page_frameworks(page)}
+        for m in self.measurements.values():
+            if m.result.page == page:
+                counts[m.result.framework][m.result.measured_verdict or "skipped"] += 1
+        return {fw: dict(c) for fw, c in counts.items()}
+
+    def verdict_map(self) -> dict[VerdictKey, frozenset[str] | None]:
+        """(page, row, framework) -> the verdicts measured for it anywhere; None when only skipped."""
+        verdicts: dict[VerdictKey, set[str]] = {}
+        for m in self.measurements.values():
+            key = VerdictKey(m.result.page, m.result.row, m.result.framework)
+            bucket = verdicts.setdefault(key, set())
+            if m.result.measured_verdict is not None:
+                bucket.add(m.result.measured_verdict)
+        return {key: frozenset(v) if v else None for key, v in verdicts.items()}
+
+    def to_jsonable(self) -> dict:
+        """Plain data for embedding in the HTML (machine readers get the same facts as human ones)."""
+        return {
+            "environments": [e.model_dump(mode="json") for e in self.environments],
+            "pages": [p.model_dump(mode="json") for p in self.pages.values()],
+            "results": [dict(m.result.model_dump(mode="json"), environment=m.environment.name)
+                        for m in self.measurements.values()],
+            "warnings": list(self.warnings),
+        }
+
+
+def merge(results_files: list[ResultsFile]) -> MergedReport:
+    """Combine results files; refuses two environments of the same name, since names key the measurements."""
+    environments: list[Environment] = []
+    pages: dict[str, PageRecord] = {}
+    measurements: dict[MeasurementKey, Measurement] = {}
+    warnings: list[str] = []
+    for results in results_files:
+        env = results.environment
+        if any(e.name == env.name for e in environments):
+            raise ReportInputError(f"two results files name the environment {env.name!r}; "
+                                   "each environment must appear once")
+        environments.append(env)
+        for page in results.pages:
+            if page.id not in pages:
+                pages[page.id] = page
+            elif pages[page.id] != page:
+                warnings.append(f"page {page.id!r} is described differently in environment {env.name!r}; "
+                                "the first description is shown")
+        for result in results.results:
+            measurement = Measurement(result, env)
+            if measurement.key in measurements:
+                raise ReportInputError(f"environment {env.name!r} reports page {result.page!r} row {result.row!r} "
+                                       f"on {result.framework} {result.framework_version} twice")
+            measurements[measurement.key] = measurement
+    unknown_pages = sorted({m.result.page for m in measurements.values()} - set(pages))
+    if unknown_pages:
+        warnings.append(f"results name pages no results file describes: {', '.join(unknown_pages)}")
+    return MergedReport(environments, pages, measurements, warnings)
+
+
+@dataclass(frozen=True)
+class VerdictDifference:
+    key: VerdictKey
+    a: frozenset[str] | None
+    b: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class VerdictConsistency:
+    """Whether two merges measured the same verdicts; truthy when they did."""
+
+    differences: tuple[VerdictDifference, ...]
+
+    @property
+    def consistent(self) -> bool:
+        return not self.differences
+
+    def __bool__(self) -> bool:
+        return self.consistent
+
+    def describe(self) -> str:
+        if self.consistent:
+            return "same measured verdicts"
+
+        def show(value: frozenset[str] | None) -> str:
+            return "absent or skipped" if not value else " / ".join(sorted(value))
+
+        return "\n".join(f"{d.key.page} row {d.key.row} on {d.key.framework}: {show(d.a)} vs {show(d.b)}"
+                         for d in self.differences)
+
+
+def verdict_consistency(a: MergedReport, b: MergedReport) -> VerdictConsistency:
+    """Compare the (page, row, framework) -> measured verdict maps of two merges.
+
+    Used to show that merging the per-framework tox results gives what the all-in-one run gives.
+    A key measured only as skipped counts the same as a missing key.
+    """
+    map_a, map_b = a.verdict_map(), b.verdict_map()
+    differences = [VerdictDifference(key, map_a.get(key), map_b.get(key))
+                   for key in sorted(set(map_a) | set(map_b))
+                   if map_a.get(key) != map_b.get(key)]
+    return VerdictConsistency(tuple(differences))
+
+
+def expand_results_paths(paths: Iterable[Path | str]) -> list[Path]:
+    """Files as given; a directory stands for the ``*.json`` files directly in it, in name order."""
+    expanded: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(path.glob("*.json"))
+            if not found:
+                raise ReportInputError(f"{path}: directory holds no *.json results files")
+            expanded.extend(found)
+        elif path.is_file():
+            expanded.append(path)
+        else:
+            raise ReportInputError(f"{path}: no such file or directory")
+    return expanded
+
+
+def read_results(paths: Iterable[Path | str]) -> list[ResultsFile]:
+    """Read results files (or directories of them); any problem becomes one :class:`ReportInputError`."""
+    files = []
+    for path in expand_results_paths(paths):
+        try:
+            files.append(ResultsFile.read(path))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ReportInputError(f"{path}: not a results file this suite writes: {where}: {err['msg']}") from None
+        except UnicodeDecodeError:
+            raise ReportInputError(f"{path}: not UTF-8 text") from None
+        except ValueError as exc:  # bad JSON, or the schema_version check in ResultsFile.read
+            raise ReportInputError(f"{path}: {exc}" if str(path) not in str(exc) else str(exc)) from None
+        except OSError as exc:
+            raise ReportInputError(f"{path}: cannot read: {exc.strerror}") from None
+    return files
