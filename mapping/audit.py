@@ -9,9 +9,11 @@ is gone, rows whose number changed, and a skeleton case for every uncovered row.
 
     python -m mapping.audit PAGE [PAGE ...] [--cases DIR_OR_FILE] [--format text|json]
 
-Exit status: 0 every row has a case and every case its row; 1 rows uncovered or cases orphaned (or a
-case whose parameters no longer match its row); 2 bad input (unreadable, empty, binary, no
-recognisable table, wrong number of columns, malformed case file).
+Exit status: 0 every row has a case and every case expected on this rendering its row; 1 rows
+uncovered or cases orphaned (also: a case whose parameters no longer match its row, or one whose
+``only_in`` leaves out a rendering that has its row); 2 bad input (unreadable, empty, binary, no
+recognisable table, wrong number of columns, malformed case file). Renumbered rows are reported but
+are not gaps: a case names the row as its own rendering numbers it.
 
 Case files are read with ``yaml.safe_load`` and only ``page`` and each case's ``row``, ``params`` and
 ``only_in`` are used, so the audit works on case files whose checks are not written yet.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -162,7 +165,7 @@ def _tables_in_lines(lines: list[str]) -> Iterable[RawTable | AuditInputError]:
         if len(previous) > 1 or (index and lines[index - 1].strip().startswith("|")):
             if len(previous) != width:
                 yield AuditInputError("", f"table header has {len(previous)} cells but its separator line "
-                                          f"has {width}", index)
+                                          f"has {width}", index + 1)
                 continue
             table = RawTable("Markdown table", list(previous))
             for number, row in enumerate(lines[index + 1:], start=index + 2):
@@ -195,16 +198,24 @@ def _table_on_one_line(line: str, number: int) -> RawTable | AuditInputError | N
         return AuditInputError("", f"table header has fewer cells than its separator ({width})", number)
     header = [cell.strip() for cell in before[-width - 1:-1]]
     tokens = re.split(r"(?<!\\)\|", line[separator.end():])
+    if "row" in [_header_role(cell) for cell in header]:  # row ids pin down a row that lost a cell
+        anchors = [i for i, token in enumerate(tokens) if ROW_ID.fullmatch(token.strip())]
+        for here, following in zip(anchors, anchors[1:]):
+            if following - here != width + 1:
+                return AuditInputError("", f"row {tokens[here].strip()!r} does not have {width} cells (the table "
+                                           "is flattened onto one line)", number)
     table = RawTable("Markdown table flattened onto one line", header, notes=[
         "kept: every cell", f"lost: line breaks; rows restored by taking the cells {width} at a time"])
     at = 0  # each row is a (blank) gap where the line break was, then `width` cells, then a pipe
     while at + width + 1 < len(tokens) and not tokens[at].strip():
         table.rows.append(([cell.strip() for cell in tokens[at + 1:at + 1 + width]], number))
         at += width + 1
-    rest = tokens[at]
-    if at + 1 < len(tokens) and not re.match(r"\s*(#|```|>|$)", rest):
-        return AuditInputError("", f"the table flattened onto one line breaks off after {len(table.rows)} rows: "
-                                   f"a row there does not have {width} cells", number)
+    rest = tokens[at:]  # after the last whole row: the page's next block, or a row that lost a cell
+    following = rest[1] if len(rest) > 1 and not rest[0].strip() else rest[0]
+    if len(rest) > 1 and not re.match(r"\s*(#|```|>)", following):
+        count = len(table.rows)
+        return AuditInputError("", f"the table flattened onto one line breaks off after {count} "
+                                   f"row{'' if count == 1 else 's'}: the next does not have {width} cells", number)
     return table
 
 
@@ -224,11 +235,17 @@ def _table_in_paragraphs(lines: list[str]) -> RawTable | None:
     if start is None:
         return None
     header: list[str | None] = [lines[start].strip()]
+    layout = next(layout for layout in LAYOUTS if layout.roles[0] == HEADER_ROLES[_squash(lines[start]).lower()])
+    width = len(layout.roles)
+    index = start + 1
+    while len(header) < width:  # further header cells, where they survived, each on a line of its own
+        following = next((i for i in range(index, len(lines)) if lines[i].strip()), None)
+        if following is None or HEADER_ROLES.get(_squash(lines[following]).lower()) is None:
+            break
+        header.append(lines[following].strip())
+        index = following + 1
     groups: list[list[tuple[str, int]]] = []
-    blanks, index = 0, start + 1
-    while index < len(lines) and HEADER_ROLES.get(_squash(lines[index]).lower()) and not groups:
-        header.append(lines[index].strip())  # further header cells, where they survived
-        index += 1
+    blanks = 0
     for number, line in enumerate(lines[index:], start=index + 1):
         if not line.strip():
             blanks += 1
@@ -243,9 +260,11 @@ def _table_in_paragraphs(lines: list[str]) -> RawTable | None:
             text, at = groups[-1][-1]
             groups[-1][-1] = (f"{text} {line.strip()}", at)
         blanks = 0
-    layout = next(layout for layout in LAYOUTS if layout.roles[0] == HEADER_ROLES[_squash(header[0]).lower()])
-    width = len(layout.roles)
     table = RawTable("plain text, one table cell per paragraph", header + [None] * (width - len(header)))
+    if "row" in layout.roles:  # numbered rows: empty cells vanish, so anchor on the row ids as for 002
+        table.stream = [cell for group in groups for cell in group]
+        table.notes.append("kept: row ids, parameter names and difference text; empty cells are lost")
+        return table
     lost_first = groups and all(len(g) == width - 1 for g in groups) and not all(
         _looks_like_name(g[0][0]) for g in groups)
     for group in groups:
@@ -657,7 +676,9 @@ def _title_score(page_title: str, case_title: str) -> float:
 
 
 def choose_case_file(page: Page, case_files: list[CaseFileInfo]) -> tuple[CaseFileInfo | None, str]:
-    """The case file for a page: by source address, else by rendering name, else by title and rows."""
+    """The case file for a page: by source address, else by rendering name, else (for a page whose
+    rendering lost its address) by title, frameworks and rows. A page whose address no case file has is
+    another document (another docs version, say), so title and rows do not count for it."""
     candidates = case_files
     if page.address:
         for how, same in (("source address", lambda a: a == page.address),
@@ -671,6 +692,8 @@ def choose_case_file(page: Page, case_files: list[CaseFileInfo]) -> tuple[CaseFi
     listed = [cf for cf in candidates if page.path.name in cf.renderings]
     if len(listed) == 1:
         return listed[0], "listed as a rendering"
+    if page.address and not any(_document(a) == _document(page.address) for cf in candidates for a in cf.addresses):
+        return None, f"no case file has this page's source address {page.address}; --cases FILE forces one"
 
     def fit(cf: CaseFileInfo) -> float | None:
         """None unless the case file is about the same API and frameworks and has half the page's rows."""
@@ -861,6 +884,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"audit: {exc}", file=sys.stderr)
         return BAD_INPUT
     results: list[dict[str, Any]] = []
+    texts: list[str] = []
     worst = FULL_COVERAGE
     for path in args.pages:
         try:
@@ -874,15 +898,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.format == "json":
             results.append(report.to_json())
         else:
-            print(report.to_text())
+            texts.append(report.to_text())
     if args.format == "json":
-        print(json.dumps({"pages": results, "exit_code": worst}, ensure_ascii=False, indent=2))
+        texts = [json.dumps({"pages": results, "exit_code": worst}, ensure_ascii=False, indent=2)]
+    try:
+        if texts:
+            print("\n".join(texts))
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (`| head`) went away: not an error of the audit
+        sys.stdout = open(os.devnull, "w")
     return worst
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BrokenPipeError:  # the reader (e.g. `| head`) went away; that is not an error of the audit
-        sys.stdout = open(__import__("os").devnull, "w")
-        sys.exit(FULL_COVERAGE)
+    sys.exit(main())

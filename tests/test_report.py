@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -20,16 +21,15 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from mapping.report import (
+from mapping.report.merge import (
     MeasurementKey,
     ReportInputError,
     VerdictKey,
     merge,
     read_results,
-    render,
     verdict_consistency,
-    write_report,
 )
+from mapping.report.render import render, write_report
 from mapping.results import CaseResult, Environment, Figures, PageRecord, ResultsFile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ TORCH_PAGE = PageRecord(
 KERAS_PAGE = PageRecord(
     id="keras-lstm", title="TensorFlow vs MindSpore: " + HOSTILE_IMG, docs_version="r2.3", language="en",
     address="javascript:alert('address')", written_against={"tensorflow": "2.6"}, frameworks=["keras3"],
-    case_file="cases/keras-lstm.yaml", rows=3,
+    case_file="cases/keras-lstm.yaml", rows=4,
 )
 
 #: The row built to give different verdicts on two torch versions.
@@ -90,6 +90,10 @@ def keras_results() -> list[CaseResult]:
         case(KERAS_PAGE, "go_backwards", "keras3", "3.10.0", "equivalent", "diverges", claim=HOSTILE_CLAIM,
              finding="go_backwards also reverses the output sequence " + HOSTILE_SCRIPT_END,
              correction="Say that the output is returned in reversed order."),
+        # the case file still says the page is wrong, but the installed version now agrees with the page
+        case(KERAS_PAGE, "return_state", "keras3", "3.10.0", "diverges", "equivalent",
+             finding="return_state used to return only the cell state.",
+             correction="Say that both the hidden and the cell state are returned."),
         case(KERAS_PAGE, "recurrent_dropout", "keras3", "3.10.0", "equal_at_default", None, outcome="error",
              message="RuntimeError: the adapter crashed <b>loudly</b>"),
     ]
@@ -322,7 +326,7 @@ def test_summary_figures_match_the_inputs(all_files):
 def test_summary_counts_verdicts_per_page_and_framework(all_files):
     page = Elements(render(merge(all_files)))
     cells = {(a["data-page"], a["data-framework"], a["data-verdict"]) for a in page.all("td", "verdict-count")}
-    measured = Counter((r.page, r.framework, r.measured_verdict or "skipped") for f in all_files for r in f.results)
+    measured = Counter((r.page, r.framework, r.measured_verdict or "none") for f in all_files for r in f.results)
     html = render(merge(all_files))
     for (page_id, framework, verdict), count in measured.items():
         assert (page_id, framework, verdict) in cells
@@ -341,7 +345,7 @@ def test_one_row_per_case_with_its_verdicts(all_files):
     results = [r for f in all_files for r in f.results]
     assert [(a["data-page"], a["data-row"]) for a in rows] == list(dict.fromkeys((r.page, r.row) for r in results))
     for attributes in rows:
-        measured = {r.measured_verdict or "skipped" for r in results
+        measured = {r.measured_verdict or "none" for r in results
                     if (r.page, r.row) == (attributes["data-page"], attributes["data-row"])}
         assert set(attributes["data-verdicts"].split()) == measured
         assert "hidden" not in attributes, "without JavaScript every row must be visible"
@@ -402,6 +406,19 @@ def test_embedded_data_cannot_close_its_script_element(all_files):
     data = json.loads(body)
     assert any(HOSTILE_SCRIPT_END in (r["finding"] or "") for r in data["results"])
     assert len(data["results"]) == sum(len(f.results) for f in all_files)
+
+
+def test_embedded_data_is_strict_json_even_with_nan_figures(torch_new):
+    torch_new.results[0].figures = Figures(max_abs=float("nan"), max_rel=float("inf"), within=0.5, tolerance=1e-5)
+    html = render(merge([torch_new]))
+    body = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S).group(1)
+
+    def reject(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    figures = json.loads(body, parse_constant=reject)["results"][0]["figures"]
+    assert figures == {"max_abs": "nan", "max_rel": "inf", "within": 0.5, "tolerance": 1e-5}
+    assert '<dd data-figure="max_abs">nan</dd>' in html
 
 
 def test_only_web_addresses_become_links(all_files):
@@ -492,6 +509,9 @@ def test_cli_empty_directory_is_a_clear_error(tmp_path):
 
 # ---------------------------------------------------------------- in a real browser
 
+BROWSER_TIMEOUT_S = 60
+
+
 def find_chromium() -> str | None:
     for name in ("chromium", "chromium-browser"):
         if path := shutil.which(name):
@@ -520,15 +540,22 @@ def chromium() -> str:
 def load_in_browser(chromium: str, html_file: Path, suffix: str, profile: Path) -> tuple[Elements, str, list[str]]:
     """The DOM after the page's script ran, its raw text, and the console lines that report errors."""
     url = html_file.resolve().as_uri() + suffix
-    done = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom", url],
-        capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-2000:]
-    console_errors = [line for line in done.stderr.splitlines()
-                      if "CONSOLE" in line and re.search(r"Uncaught|Error", line)]
-    return Elements(done.stdout), done.stdout, console_errors
+    command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom", url]
+    # A new session, so that a hung browser (an injected alert() blocks --dump-dom) is ended with all its children.
+    browser = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        dom, log = browser.communicate(timeout=BROWSER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(browser.pid, signal.SIGKILL)
+        browser.communicate()
+        pytest.fail(f"chromium did not finish loading {url} in {BROWSER_TIMEOUT_S} s; "
+                    "a dialog opened by the page (alert, confirm) blocks headless --dump-dom")
+    assert browser.returncode == 0, log[-2000:]
+    console_errors = [line for line in log.splitlines() if "CONSOLE" in line and re.search(r"Uncaught|Error", line)]
+    return Elements(dom), dom, console_errors
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ from ..verdicts import Verdict
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 
+#: Stands for "no measured verdict" (the case was skipped, or errored) in counts, filters and data attributes.
+NO_VERDICT = "none"
+
 
 class ReportInputError(MappingError, ValueError):
     """A results file that cannot be read or merged; the message names the file."""
@@ -112,7 +115,7 @@ class RowView:
         return [m for m in self.measurements if m.result.framework == framework]
 
     def verdicts(self) -> dict[str, dict[str | None, list[str | None]]]:
-        """framework -> framework version -> measured verdicts (one per environment; None = skipped)."""
+        """framework -> framework version -> measured verdicts (one per environment; None = skipped or error)."""
         table: dict[str, dict[str | None, list[str | None]]] = {}
         for m in self.measurements:
             by_version = table.setdefault(m.result.framework, {})
@@ -122,7 +125,7 @@ class RowView:
     def drift(self) -> dict[str, dict[str, str]]:
         """Frameworks whose measured verdict differs between their versions: framework -> version -> verdict.
 
-        Skipped measurements are not a verdict and do not count. A version measured with two different
+        Skipped and errored measurements have no verdict and do not count. A version measured with two different
         verdicts (in two environments) is shown with both, joined by " / ".
         """
         drifting: dict[str, dict[str, str]] = {}
@@ -214,15 +217,15 @@ class MergedReport:
         return listed + sorted(measured - set(listed), key=framework_sort_key)
 
     def verdict_counts(self, page: str) -> dict[str, dict[str, int]]:
-        """framework -> measured verdict ('skipped' when none) -> number of measurements."""
+        """framework -> measured verdict (NO_VERDICT when skipped or in error) -> number of measurements."""
         counts: dict[str, Counter] = {fw: Counter() for fw in self.page_frameworks(page)}
         for m in self.measurements.values():
             if m.result.page == page:
-                counts[m.result.framework][m.result.measured_verdict or "skipped"] += 1
+                counts[m.result.framework][m.result.measured_verdict or NO_VERDICT] += 1
         return {fw: dict(c) for fw, c in counts.items()}
 
     def verdict_map(self) -> dict[VerdictKey, frozenset[str] | None]:
-        """(page, row, framework) -> the verdicts measured for it anywhere; None when only skipped."""
+        """(page, row, framework) -> the verdicts measured for it anywhere; None when none was."""
         verdicts: dict[VerdictKey, set[str]] = {}
         for m in self.measurements.values():
             key = VerdictKey(m.result.page, m.result.row, m.result.framework)
@@ -297,7 +300,7 @@ class VerdictConsistency:
             return "same measured verdicts"
 
         def show(value: frozenset[str] | None) -> str:
-            return "absent or skipped" if not value else " / ".join(sorted(value))
+            return "no verdict" if not value else " / ".join(sorted(value))
 
         return "\n".join(f"{d.key.page} row {d.key.row} on {d.key.framework}: {show(d.a)} vs {show(d.b)}"
                          for d in self.differences)
@@ -307,7 +310,7 @@ def verdict_consistency(a: MergedReport, b: MergedReport) -> VerdictConsistency:
     """Compare the (page, row, framework) -> measured verdict maps of two merges.
 
     Used to show that merging the per-framework tox results gives what the all-in-one run gives.
-    A key measured only as skipped counts the same as a missing key.
+    A key only skipped (or errored) counts the same as a missing key.
     """
     map_a, map_b = a.verdict_map(), b.verdict_map()
     differences = [VerdictDifference(key, map_a.get(key), map_b.get(key))

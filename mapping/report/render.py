@@ -18,20 +18,32 @@ from typing import Iterable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..verdicts import Verdict
 from ..results import PageRecord
-from .merge import OUTCOMES, MergedReport, RowView, framework_sort_key, merge, read_results, version_sort_key
+from ..verdicts import Verdict
+from .merge import (NO_VERDICT, OUTCOMES, MergedReport, RowView, framework_sort_key, merge, read_results,
+                    version_sort_key)
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "conformance.html.j2"
 
-#: Values the verdict filter offers: every verdict, plus "skipped" for rows that measured none.
-VERDICT_FILTER_VALUES = [v.value for v in Verdict] + ["skipped"]
+#: Values the verdict filter offers: every verdict, plus NO_VERDICT.
+VERDICT_FILTER_VALUES = [v.value for v in Verdict] + [NO_VERDICT]
+
+
+def _finite(data: object) -> object:
+    """NaN and infinities as strings: JSON has no literal for them and JSON.parse rejects Python's NaN."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return str(data)
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(value) for value in data]
+    return data
 
 
 def script_json(data: object) -> Markup:
     """JSON that cannot end its ``<script>`` element early nor open a comment or CDATA section in it."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    text = json.dumps(_finite(data), ensure_ascii=False, sort_keys=True, allow_nan=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return Markup(text)
@@ -59,7 +71,7 @@ def web_address(address: str | None) -> str | None:
 
 
 def verdict_label(verdict: str | None) -> str:
-    return "skipped" if verdict is None else verdict.replace("_", " ")
+    return "no verdict" if verdict in (None, NO_VERDICT) else verdict.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -110,11 +122,11 @@ def _page_views(merged: MergedReport) -> list[PageView]:
 
 
 def measurement_filter_tokens(row: RowView) -> str:
-    """JSON [[framework, verdict or 'skipped', outcome], ...]: what the inline filter script matches.
+    """JSON [[framework, verdict or 'none', outcome], ...]: what the inline filter script matches.
 
     A plain string, so autoescaping quotes it for the attribute it goes in.
     """
-    return json.dumps([[m.result.framework, m.result.measured_verdict or "skipped", m.result.outcome]
+    return json.dumps([[m.result.framework, m.result.measured_verdict or NO_VERDICT, m.result.outcome]
                        for m in row.measurements])
 
 
@@ -133,7 +145,7 @@ def row_anchors(rows: Iterable[RowView]) -> dict[tuple[str, str], str]:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined,
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(number=format_number, fraction=format_fraction, verdict_label=verdict_label,
                        web_address=web_address, script_json=script_json)

@@ -1,0 +1,78 @@
+"""Every installed adapter against the float64 reference over the grid (see mapping/grid.py).
+
+One test item per framework and spec; each builds the model once and runs the eight input variants
+(batch 1/3, steps 1/7, zero or given initial state). Tolerances come from mapping/tolerances.yaml,
+where each is written next to the error measured over this grid.
+"""
+
+import numpy as np
+import pytest
+
+from mapping.adapters import ADAPTERS, get_adapter, missing_reason
+from mapping.compare import mismatches, output_valid_mask
+from mapping.grid import check_spec, grid_specs, spec_id
+from mapping.reference import reference_lstm
+from mapping.spec import LSTMSpec
+from mapping.tolerances import tolerance
+from mapping.weights import random_inputs, random_state, random_weights
+
+
+def adapter_or_skip(name):
+    reason = missing_reason(name)
+    if reason:
+        pytest.skip(reason)
+    return get_adapter(name)
+
+
+PARAMS = [pytest.param(name, spec, id=f"{name}-{spec_id(spec)}", marks=getattr(pytest.mark, name))
+          for name in ADAPTERS for spec in grid_specs()]
+
+
+@pytest.mark.parametrize("framework, spec", PARAMS)
+def test_grid_against_reference(framework, spec):
+    adapter = adapter_or_skip(framework)
+    reason = adapter.unsupported_reason(spec)
+    if reason:
+        pytest.skip(reason)
+    failures = []
+    for label, figures in check_spec(adapter, spec, tolerance(framework, spec.dtype)):
+        failures += [f"{label}: {line}" for line in mismatches(figures)]
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("framework", [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ADAPTERS])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lengths_real_steps_and_final_states(framework, bidirectional):
+    adapter = adapter_or_skip(framework)
+    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=bidirectional)
+    w, x = random_weights(spec), random_inputs(spec, 3, 6)
+    state = random_state(spec, 3)
+    lengths = np.array([6, 1, 4])
+    got = adapter.forward(spec, w, x, state, lengths)
+    ref = reference_lstm(spec, w, x, state, lengths)
+    from mapping.compare import compare_results
+
+    figures = compare_results(got, ref, tolerance(framework, "float32"), output_valid_mask(True, lengths, 3, 6))
+    assert not mismatches(figures), mismatches(figures)
+
+
+@pytest.mark.parametrize("framework", [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ADAPTERS])
+def test_export_round_trip_through_framework(framework):
+    adapter = adapter_or_skip(framework)
+    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True)
+    w = random_weights(spec)
+    back = adapter.export_weights(adapter.build(spec, w), spec)
+    # float32 storage rounds; Keras folds the biases (b_hh comes back zero, the sum is kept)
+    for key in w.keys():
+        np.testing.assert_allclose(back[key].w_ih, w[key].w_ih, atol=1e-7)
+        np.testing.assert_allclose(back[key].b_ih + back[key].b_hh, w[key].b_ih + w[key].b_hh, atol=1e-6)
+
+
+@pytest.mark.parametrize("framework", [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ADAPTERS])
+def test_bad_input_is_a_clear_error_not_a_framework_traceback(framework):
+    from mapping.errors import SpecError
+
+    adapter = adapter_or_skip(framework)
+    spec = LSTMSpec(input_size=3, hidden_size=4)
+    with pytest.raises(SpecError, match="features"):
+        adapter.forward(spec, random_weights(spec), np.zeros((2, 5, 7)))

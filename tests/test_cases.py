@@ -1,0 +1,117 @@
+"""The case files: schema errors name file, line, case and field; every page row has exactly one case."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mapping.cases import CaseFileError, case_files, load_case_file
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT / "cases"
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+#: Row ids of each page, read off the pages themselves (see ../shared/seeds/README.md).
+EXPECTED_ROWS = {
+    "tensorflow-lstm-master": [f"Parameter {i}" for i in range(1, 33)] + ["Code example"],
+    "tensorflow-lstm-r1-9": ["input_size", "hidden_size", "num_layers", "batch_first", "bidirectional",
+                             "output/hn/cn", "Code example"],
+    "pytorch-lstm-r2-3": [f"Parameter {i}" for i in range(1, 9)] + [f"Input {i}" for i in range(1, 5)]
+    + ["Code example"],
+}
+
+
+def test_every_row_has_exactly_one_case():
+    seen = {}
+    for path in case_files(CASES):
+        cf = load_case_file(path)
+        primary = cf.page.renderings[0].seed
+        rows = [c.row for c in cf.cases if not c.only_in or primary in c.only_in]
+        seen[cf.page.id] = rows
+        assert len(rows) == len(set(rows))
+        assert len([r for r in rows if r not in cf.page.example_rows]) == cf.page.renderings[0].rows
+    assert seen == EXPECTED_ROWS
+    assert sum(len(r) - 1 for r in seen.values()) == 50
+
+
+def test_rows_exist_on_the_seed_pages():
+    if not SEEDS.is_dir():
+        pytest.skip("../shared/seeds not present")
+    for path in case_files(CASES):
+        cf = load_case_file(path)
+        text = " ".join((SEEDS / r.seed).read_text(encoding="utf-8") for r in cf.page.renderings)
+        for case in cf.cases:
+            if case.row in cf.page.example_rows:
+                continue
+            needle = case.row.split(" (")[0] if case.row.startswith(("Parameter", "Input")) else case.row.split("/")[0]
+            assert needle in text, f"{path.name}: row {case.row!r} not on the page"
+
+
+GOOD = """page:
+  id: demo
+  title: Demo
+  docs_version: master
+  language: en
+  address: https://example.org/x.md
+  renderings: [{seed: a.txt, rows: 1}]
+  written_against: {pytorch: "1.8"}
+  frameworks: [torch]
+cases:
+  - row: Parameter 1
+    params: {pytorch: hidden_size, mindspore: hidden_size}
+    claim: Both sides call it hidden_size.
+    check: renamed_parameter
+    args: {field: hidden_size, values: [2], names: {torch: hidden_size}}
+    verdict: equivalent
+"""
+
+
+@pytest.mark.parametrize(
+    "edit, line, case, field, words",
+    [
+        (("check: renamed_parameter", "check: renamed_parmeter"), 14, "Parameter 1", "check", "unknown check"),
+        (("values: [2]", "values: [2], bogus: 1"), 15, "Parameter 1", "args.bogus", "unknown argument"),
+        (("    verdict: equivalent", "    verdict: fine"), 16, "Parameter 1", "verdict", "Input should be"),
+        (("  - row: Parameter 1\n", "  - \n"), 12, "#1", "row", "Field required"),
+        (("frameworks: [torch]", "frameworks: [jax]"), 9, None, "page.frameworks.0", "Input should be"),
+        (("    claim: Both sides call it hidden_size.\n", ""), None, "Parameter 1", "claim", "Field required"),
+        (("verdict: equivalent", "verdict: diverges"), 16, "Parameter 1", "verdict", "finding"),
+        (("  language: en", "  language: en\n  colour: red"), 6, None, "page.colour", "unknown field"),
+        (("cases:", "cases: [\n"), None, None, None, "not valid YAML"),
+    ],
+)
+def test_malformed_case_file_errors(tmp_path, edit, line, case, field, words):
+    path = tmp_path / "bad.yaml"
+    path.write_text(GOOD.replace(*edit))
+    with pytest.raises(CaseFileError) as err:
+        load_case_file(path)
+    e = err.value
+    assert e.path == str(path) and words in str(e)
+    if line:
+        assert e.line == line, str(e)
+    if case:
+        assert e.case == case, str(e)
+    if field:
+        assert e.field == field, str(e)
+
+
+def test_good_file_loads(tmp_path):
+    path = tmp_path / "good.yaml"
+    path.write_text(GOOD)
+    assert load_case_file(path).cases[0].row == "Parameter 1"
+
+
+def test_pytest_reports_malformed_file_without_traceback(pytester):
+    pytester.makeconftest("pytest_plugins = ['mapping.pytest_plugin']")
+    (pytester.mkdir("cases") / "bad.yaml").write_text(GOOD.replace("check: renamed_parameter", "check: nope"))
+    result = pytester.runpytest("cases", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*bad.yaml:14: case 'Parameter 1': field 'check': unknown check 'nope'*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_collected_node_ids_are_readable(pytester):
+    pytester.makeconftest("pytest_plugins = ['mapping.pytest_plugin']")
+    (pytester.mkdir("cases") / "demo.yaml").write_text(GOOD)
+    result = pytester.runpytest("cases", "--collect-only", "-q", "-p", "no:cacheprovider")
+    assert any(re.search(r"demo.yaml::Parameter 1 \(hidden_size, hidden_size\)\[torch\]", line)
+               for line in result.stdout.lines)
