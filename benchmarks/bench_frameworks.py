@@ -14,7 +14,7 @@ import time
 
 IMPORTS = {
     "torch": "import torch",
-    "keras3": "import torch, tensorflow as tf; tf.keras.layers.LSTM",
+    "tfkeras": "import torch, tensorflow as tf; tf.keras.layers.LSTM",
     "keras2": "import torch, tf_keras",
     "mindspore": "import mindspore, mindspore.nn",
 }

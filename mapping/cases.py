@@ -20,7 +20,7 @@ from .adapters import ADAPTERS
 from .errors import MappingError
 from .verdicts import NEEDS_CORRECTION, Verdict
 
-FrameworkName = Literal["torch", "keras3", "keras2", "mindspore"]
+FrameworkName = Literal["torch", "tfkeras", "keras2", "mindspore"]
 
 
 class CaseFileError(MappingError, ValueError):

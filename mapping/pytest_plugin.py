@@ -85,7 +85,7 @@ class CaseItem(pytest.Item):
             measured_verdict=outcome.verdict.value if outcome else None,
             outcome=judgement.status,
             skip_reason=judgement.skip_reason,
-            message=judgement.message or None,
+            message=judgement.message if judgement.status == "failed" else None,
             figures=Figures(
                 max_abs=_finite(outcome.max_abs) if outcome else None,
                 max_rel=_finite(outcome.max_rel) if outcome else None,
@@ -125,6 +125,8 @@ def _finite(value):
 
 
 def pytest_runtest_logreport(report):
+    if report.when != "call":  # user_properties ride on every phase's report; take each result once
+        return
     for key, value in getattr(report, "user_properties", []):
         if key == RESULT_KEY:
             _CONFIG_RESULTS.append(value)
@@ -163,17 +165,23 @@ def pytest_sessionfinish(session, exitstatus):
     if not path or hasattr(config, "workerinput"):
         return
     results = [CaseResult.model_validate_json(v) for v in _CONFIG_RESULTS]
-    results.sort(key=lambda r: (r.page, r.row, r.framework))
     pages = {}
-    for case_path in sorted(Path(config.rootpath, CASES_DIR).glob("*.yaml")):
+    order: dict[tuple[str, str], tuple[int, int]] = {}
+    for file_index, case_path in enumerate(sorted(Path(config.rootpath, CASES_DIR).glob("*.yaml"))):
         try:
             cf = load_cached(str(case_path))
         except CaseFileError:
             continue
+        for case_index, case in enumerate(cf.cases):
+            order[cf.page.id, case.row] = (file_index, case_index)
         p = cf.page
         pages[p.id] = PageRecord(id=p.id, title=p.title, docs_version=p.docs_version, language=p.language,
                                  address=p.address, written_against=p.written_against, frameworks=list(p.frameworks),
                                  case_file=os.path.relpath(case_path, config.rootpath), rows=len(cf.cases))
+    frameworks = list(ADAPTERS)
+    # page order, then the rows in the order of the case file (= the page's table), then framework
+    results.sort(key=lambda r: (order.get((r.page, r.row), (99, 0)), frameworks.index(r.framework)
+                                if r.framework in frameworks else 99))
     used = {r.page for r in results}
     ResultsFile(environment=_environment(config), pages=[v for k, v in pages.items() if k in used],
                 results=results).write(path)

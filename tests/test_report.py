@@ -46,7 +46,7 @@ TORCH_PAGE = PageRecord(
 )
 KERAS_PAGE = PageRecord(
     id="keras-lstm", title="TensorFlow vs MindSpore: " + HOSTILE_IMG, docs_version="r2.3", language="en",
-    address="javascript:alert('address')", written_against={"tensorflow": "2.6"}, frameworks=["keras3"],
+    address="javascript:alert('address')", written_against={"tensorflow": "2.6"}, frameworks=["tfkeras"],
     case_file="cases/keras-lstm.yaml", rows=4,
 )
 
@@ -86,15 +86,15 @@ def torch_results(version: str, proj_size_verdict: str) -> list[CaseResult]:
 
 def keras_results() -> list[CaseResult]:
     return [
-        case(KERAS_PAGE, "units", "keras3", "3.10.0", "equivalent", "equivalent"),
-        case(KERAS_PAGE, "go_backwards", "keras3", "3.10.0", "equivalent", "diverges", claim=HOSTILE_CLAIM,
+        case(KERAS_PAGE, "units", "tfkeras", "3.10.0", "equivalent", "equivalent"),
+        case(KERAS_PAGE, "go_backwards", "tfkeras", "3.10.0", "equivalent", "diverges", claim=HOSTILE_CLAIM,
              finding="go_backwards also reverses the output sequence " + HOSTILE_SCRIPT_END,
              correction="Say that the output is returned in reversed order."),
         # the case file still says the page is wrong, but the installed version now agrees with the page
-        case(KERAS_PAGE, "return_state", "keras3", "3.10.0", "diverges", "equivalent",
+        case(KERAS_PAGE, "return_state", "tfkeras", "3.10.0", "diverges", "equivalent",
              finding="return_state used to return only the cell state.",
              correction="Say that both the hidden and the cell state are returned."),
-        case(KERAS_PAGE, "recurrent_dropout", "keras3", "3.10.0", "equal_at_default", None, outcome="error",
+        case(KERAS_PAGE, "recurrent_dropout", "tfkeras", "3.10.0", "equal_at_default", None, outcome="error",
              message="RuntimeError: the adapter crashed <b>loudly</b>"),
     ]
 

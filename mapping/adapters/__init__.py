@@ -14,7 +14,7 @@ from .base import Adapter
 
 ADAPTERS: dict[str, str] = {
     "torch": "mapping.adapters.torch_lstm:TorchAdapter",
-    "keras3": "mapping.adapters.keras_lstm:Keras3Adapter",
+    "tfkeras": "mapping.adapters.keras_lstm:TfKerasAdapter",
     "keras2": "mapping.adapters.keras_lstm:Keras2Adapter",
     "mindspore": "mapping.adapters.mindspore_lstm:MindSporeAdapter",
 }
@@ -22,7 +22,7 @@ ADAPTERS: dict[str, str] = {
 #: Module that must be importable for each adapter (checked without importing it).
 REQUIRES: dict[str, tuple[str, ...]] = {
     "torch": ("torch",),
-    "keras3": ("tensorflow", "keras"),
+    "tfkeras": ("tensorflow", "keras"),
     "keras2": ("tensorflow", "tf_keras"),
     "mindspore": ("mindspore",),
 }
@@ -47,7 +47,7 @@ def get_adapter(name: str) -> Adapter:
     """The adapter instance for ``name``; imports its framework on first use."""
     if name not in ADAPTERS:
         raise KeyError(f"unknown framework {name!r}; known: {', '.join(ADAPTERS)}")
-    if name in ("keras3", "keras2") and importlib.util.find_spec("torch") is not None:
+    if name in ("tfkeras", "keras2") and importlib.util.find_spec("torch") is not None:
         # Import torch before TensorFlow, as Keras's own test set-up does: the other order has crashed.
         importlib.import_module("torch")
     module_name, class_name = ADAPTERS[name].split(":")

@@ -22,7 +22,7 @@ class Adapter(ABC):
     registry imports only on use), so importing :mod:`mapping` never pulls a framework in.
     """
 
-    #: Short name used in test ids, markers and reports (``torch``, ``keras3``, ...).
+    #: Short name used in test ids, markers and reports (``torch``, ``tfkeras``, ...).
     name: ClassVar[str]
     #: Human label for reports.
     label: ClassVar[str]

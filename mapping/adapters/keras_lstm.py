@@ -143,22 +143,30 @@ class _KerasAdapter(Adapter):
         return converters.from_keras(spec, per_cell)
 
 
-class Keras3Adapter(_KerasAdapter):
-    """Keras 3, reached as ``tf.keras`` (TensorFlow 2.16 and later)."""
+class TfKerasAdapter(_KerasAdapter):
+    """``tf.keras`` as TensorFlow ships it: Keras 3 since TensorFlow 2.16, Keras 2 before.
 
-    name = "keras3"
-    label = "Keras 3 (tf.keras)"
+    The reported version is the ``keras`` distribution's, so a report shows which Keras it was.
+    """
+
+    name = "tfkeras"
+    label = "tf.keras"
     import_name = "keras"
     distribution = "keras"
-    has_time_major = False
-    # Keras 3's hard_sigmoid is relu6(x + 3) / 6, the modern definition.
-    activations = {
-        "tanh": "tanh",
-        "sigmoid": "sigmoid",
-        "hard_sigmoid": "hard_sigmoid",
-        "relu": "relu",
-        "linear": "linear",
-    }
+
+    @property
+    def is_keras3(self) -> bool:
+        return int((self.version() or "3").split(".")[0]) >= 3
+
+    @property
+    def has_time_major(self) -> bool:  # Keras 3 removed time_major
+        return not self.is_keras3
+
+    @property
+    def activations(self) -> dict[str, str]:
+        # Keras 3's hard_sigmoid is relu6(x + 3) / 6; Keras 2's is clip(0.2 * x + 0.5, 0, 1).
+        hard = "hard_sigmoid" if self.is_keras3 else "hard_sigmoid_legacy"
+        return {"tanh": "tanh", "sigmoid": "sigmoid", hard: "hard_sigmoid", "relu": "relu", "linear": "linear"}
 
     def keras(self) -> Any:
         import tensorflow as tf

@@ -54,7 +54,7 @@ def _run(fw: str, name: str, rate: float, setup: Setup, layers: int, steps: int,
     w = setup.problem(spec, seed)[0]
     x = setup.problem(spec.replace(), seed + 5)[1][:, :steps]
     _seed_all(fw, seed)
-    if fw in ("keras3", "keras2"):
+    if fw in ("tfkeras", "keras2"):
         if layers == 1:
             out = keras_call(keras_layer(fw, spec, w, return_sequences=True, return_state=True, **{name: rate}),
                              x, training=training)
@@ -87,7 +87,7 @@ def fingerprint(fw: str, name: str | None, rate: float, setup: Setup, m: Measure
         return "inputs"
     if m.differs("training, 1 layer, many steps vs no dropout", many, refn.output):
         return "recurrent"
-    if fw in ("keras3", "keras2"):
+    if fw in ("tfkeras", "keras2"):
         return "none"
     out2, h2, ref2 = _run(fw, name, rate, setup, 2, setup.steps, True, seed)
     first_layer_same = not m.differs("training, 2 layers: first layer's final h", h2[0], ref2.h_n[0])

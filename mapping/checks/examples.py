@@ -71,7 +71,7 @@ def code_example(args: ExampleArgs, ctx: CheckContext) -> Outcome:
         return m.outcome(Verdict.DIVERGES)
     got = {"output": list(out.shape), "h": list(h.shape), "c": list(c.shape)}
     m.note("shapes: " + ", ".join(f"{k} {tuple(v)}" for k, v in got.items()))
-    if fw in ("keras3", "keras2"):
+    if fw in ("tfkeras", "keras2"):
         ref = reference_lstm(spec, w, x)
         m.compare("values", out, ref.output)
         m.compare("h", h, ref.h_n[0])
@@ -82,7 +82,7 @@ def code_example(args: ExampleArgs, ctx: CheckContext) -> Outcome:
     shapes_ok = all(got[k] == list(v) for k, v in args.claimed[fw].items() if v is not None)
     if not shapes_ok:
         m.note(f"the comments state {args.claimed[fw]}")
-    if args.keras_wrapper_without_units and fw in ("keras3", "keras2"):
+    if args.keras_wrapper_without_units and fw in ("tfkeras", "keras2"):
         try:
             keras = get_adapter(fw).keras()
             keras.layers.Bidirectional(keras.layers.LSTM())

@@ -87,7 +87,7 @@ def initializer(args: InitializerArgs, ctx: CheckContext) -> Outcome:
     params = constructor_parameters(fw)
     name = KERAS_PARAMETER[args.target]
     what = "bias" if args.target == "unit_forget_bias" else args.target
-    if fw in ("keras3", "keras2"):
+    if fw in ("tfkeras", "keras2"):
         if name not in params:
             m.note(f"no parameter {name}")
             return m.outcome(Verdict.NOT_APPLICABLE)

@@ -18,7 +18,7 @@ from ..adapters import get_adapter
 from ..spec import LSTMSpec
 from ..weights import CanonicalWeights, random_inputs, random_state, random_weights
 
-FAMILY = {"torch": "pytorch", "keras3": "tensorflow", "keras2": "tensorflow", "mindspore": "mindspore"}
+FAMILY = {"torch": "pytorch", "tfkeras": "tensorflow", "keras2": "tensorflow", "mindspore": "mindspore"}
 
 
 class Args(BaseModel):

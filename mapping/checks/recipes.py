@@ -31,7 +31,7 @@ class RecipeArgs(Args):
 
 
 def _is_keras(fw: str) -> bool:
-    return fw in ("keras3", "keras2")
+    return fw in ("tfkeras", "keras2")
 
 
 RECIPES: dict[str, Callable[[str, Setup, Measurement, int], Verdict | None]] = {}
@@ -155,7 +155,7 @@ def _mask(fw, setup, m, seed):
     ref = reference_lstm(spec, w, x, lengths=lengths)
     real = output_valid_mask(True, lengths, setup.batch, setup.steps)
     result = get_adapter(fw).forward(spec, w, x, lengths=lengths)
-    how = {"keras3": "mask", "keras2": "mask", "mindspore": "seq_length", "torch": "pack_padded_sequence"}[fw]
+    how = {"tfkeras": "mask", "keras2": "mask", "mindspore": "seq_length", "torch": "pack_padded_sequence"}[fw]
     m.compare(f"{how}: real steps and final states", result, ref, select=real)
     padded = result.output[~np.broadcast_to(real, result.output.shape)]
     m.note(f"{how}: padded output steps hold {'zeros' if np.all(padded == 0) else 'non-zero values'} "

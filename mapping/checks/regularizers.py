@@ -45,7 +45,7 @@ def regularizer(args: RegularizerArgs, ctx: CheckContext) -> Outcome:
     ref = reference_lstm(spec, w, x)
     expected = recipe_penalty(args.target, args.l2, w, ref.h_n[0])
     name = f"{args.target}_regularizer"
-    if fw in ("keras3", "keras2"):
+    if fw in ("tfkeras", "keras2"):
         if name not in constructor_parameters(fw):
             return m.outcome(Verdict.NOT_APPLICABLE)
         keras = get_adapter(fw).keras()
@@ -103,7 +103,7 @@ def constraint(args: ConstraintArgs, ctx: CheckContext) -> Outcome:
     w, x, _ = args.setup.problem(spec, ctx.seed)
     expected = max_norm_canonical(args.target, args.max_norm, w)
     name = f"{args.target}_constraint"
-    if fw in ("keras3", "keras2"):
+    if fw in ("tfkeras", "keras2"):
         if name not in constructor_parameters(fw):
             return m.outcome(Verdict.NOT_APPLICABLE)
         keras = get_adapter(fw).keras()

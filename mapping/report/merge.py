@@ -68,7 +68,7 @@ class Measurement:
 
 
 def framework_sort_key(framework: str) -> tuple[int, str]:
-    """Adapters in their registry order (torch, keras3, keras2, mindspore), anything else after, by name."""
+    """Adapters in their registry order (torch, tfkeras, keras2, mindspore), anything else after, by name."""
     order = list(ADAPTERS)
     return (order.index(framework), "") if framework in order else (len(order), framework)
 
