@@ -5,6 +5,21 @@ A case file describes one source page (title, docs version, address, the renderi
 page's difference table. A case states the page's claim in the project's own words, names the check
 that proves or refutes it (see :mod:`mapping.checks`) with that check's arguments, and records the
 verdict measured per framework.
+
+``verdict`` is the verdict on today's releases (the versions the project installs). Where an older (or
+other) release was measured to behave differently, ``verdict_by_version`` records that release's verdict
+so the version-matrix environments (tox ``tf215``, ``ms28``, ...) pass where the difference is known::
+
+    verdict_by_version:
+      tfkeras:
+        - versions: ">=2.14,<2.16"    # PEP 440 specifier over the adapter's version (Adapter.version())
+          measured_on: ["2.14.0", "2.15.0"]   # the exact versions measured; each must match `versions`
+          verdict: equivalent
+          note: tf.keras in TF 2.14 and 2.15 is Keras 2, which still names the call argument inputs
+
+:meth:`Case.expected_verdict` picks the entry whose specifier contains the installed version, and falls
+back to ``verdict``. Entries record measurements only: a release nobody measured falls back to today's
+verdict, and fails if it behaves otherwise, which is the cue to measure it and add an entry.
 """
 
 from __future__ import annotations
@@ -14,7 +29,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .adapters import ADAPTERS
 from .errors import MappingError
@@ -51,21 +68,84 @@ class Rendering(_Strict):
 
 
 class Page(_Strict):
+    """The source a case file makes executable.
+
+    ``kind: mapping_page`` (the default) is a vendor's API-mapping page, with renderings in
+    ../shared/seeds and one case per table row. ``kind: supplement`` holds behaviour the pages never state
+    but ports depend on (padding semantics, dropout structure); it cites the framework documentation it
+    checks and has no renderings.
+    """
+
+    kind: Literal["mapping_page", "supplement"] = "mapping_page"
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     docs_version: str
     language: Literal["en", "zh"]
     address: str = Field(pattern=r"^https?://")
     reference_addresses: dict[str, str] = {}
-    renderings: list[Rendering] = Field(min_length=1)
+    renderings: list[Rendering] = []
     written_against: dict[str, str]
     frameworks: list[FrameworkName] = Field(min_length=1)
     example_rows: list[str] = []
+
+    @model_validator(mode="after")
+    def _renderings_for_pages(self) -> "Page":
+        if self.kind == "mapping_page" and not self.renderings:
+            raise ValueError("a mapping page lists at least one rendering in ../shared/seeds")
+        return self
 
 
 class ToleranceOverride(_Strict):
     value: float = Field(gt=0)
     reason: str = Field(min_length=10)
+
+
+def parse_specifier(text: str) -> SpecifierSet:
+    """A PEP 440 specifier set (``<2.16``, ``==2.15.*``, ``>=2.8,<2.10``); ValueError with an example if not."""
+    try:
+        if not text.strip():
+            raise InvalidSpecifier(text)
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        raise ValueError(f"not a PEP 440 version specifier: {text!r} (write e.g. '==2.15.*', '<2.16' or "
+                         "'>=2.8,<2.10')") from None
+
+
+def parse_version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        raise ValueError(f"not a PEP 440 version: {text!r} (write e.g. '2.15.0')") from None
+
+
+class VersionVerdict(_Strict):
+    """The verdict measured on the releases of one framework that ``versions`` names (not today's)."""
+
+    #: PEP 440 specifier over the version the framework's adapter reports (``Adapter.version()``: the
+    #: ``torch``, ``keras``, ``tf-keras`` or ``mindspore`` distribution's version).
+    versions: str
+    #: The exact versions this verdict was measured on; each must satisfy ``versions``.
+    measured_on: list[str] = Field(min_length=1)
+    verdict: Verdict
+    #: What differs on these versions, in a sentence.
+    note: str = Field(min_length=10)
+
+    @field_validator("versions")
+    @classmethod
+    def _specifier(cls, value: str) -> str:
+        parse_specifier(value)
+        return value
+
+    @field_validator("measured_on")
+    @classmethod
+    def _versions(cls, value: list[str]) -> list[str]:
+        for version in value:
+            parse_version(version)
+        return value
+
+    def matches(self, version: str) -> bool:
+        """Whether ``version`` (a local suffix such as ``+cpu`` is ignored) falls under this entry."""
+        return parse_specifier(self.versions).contains(parse_version(version).public, prereleases=True)
 
 
 class Case(_Strict):
@@ -77,6 +157,7 @@ class Case(_Strict):
     args: dict[str, Any] = {}
     frameworks: list[FrameworkName] | None = None
     verdict: Verdict | dict[FrameworkName, Verdict]
+    verdict_by_version: dict[FrameworkName, list[VersionVerdict]] = {}
     finding: str | None = None
     correction: str | None = None
     recipe: str | None = None
@@ -89,10 +170,26 @@ class Case(_Strict):
             raise ValueError("name the parameter on each side, e.g. {tensorflow: units, mindspore: hidden_size}")
         return value
 
-    def expected_verdict(self, framework: str) -> Verdict:
+    def current_verdict(self, framework: str) -> Verdict:
+        """The verdict on today's releases (the ``verdict`` field)."""
         if isinstance(self.verdict, dict):
             return self.verdict[framework]
         return self.verdict
+
+    def expected_verdict(self, framework: str, version: str | None = None) -> Verdict:
+        """The recorded verdict for ``framework`` at the installed ``version`` (``Adapter.version()``).
+
+        The first ``verdict_by_version`` entry whose specifier contains ``version`` decides; with no such
+        entry, or with ``version`` None (unknown, not installed), it is the ``verdict`` for today's releases.
+        """
+        entry = self.version_entry(framework, version)
+        return entry.verdict if entry else self.current_verdict(framework)
+
+    def version_entry(self, framework: str, version: str | None) -> VersionVerdict | None:
+        """The ``verdict_by_version`` entry that covers ``version`` of ``framework``, if any."""
+        if version is None:
+            return None
+        return next((e for e in self.verdict_by_version.get(framework, ()) if e.matches(version)), None)
 
 
 class CaseFile(_Strict):
@@ -157,8 +254,8 @@ def load_case_file(path: Path | str) -> CaseFile:
         field_path = loc[2:] if case else loc
         # drop pydantic's union branch labels ("Verdict", "dict[...]") from the field path
         field = ".".join(str(p) for p in field_path if not (isinstance(p, str) and ("[" in p or p[:1].isupper())))
-        message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
+        message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
+        if err["type"] not in ("missing", "extra_forbidden") and "input" in err and repr(err["input"]) not in message:
             message += f" (got {err['input']!r})"
         raise CaseFileError(path, message, line=_line_of(root, loc), case=case, field=field or None) from None
 
@@ -200,6 +297,30 @@ def load_case_file(path: Path | str) -> CaseFile:
             verdicts = set(case.verdict.values())
         else:
             verdicts = {case.verdict}
+        for framework, entries in case.verdict_by_version.items():
+            where = ("verdict_by_version", framework)
+            if framework not in frameworks:
+                raise CaseFileError(path, f"the case is not measured on {framework}; its frameworks are "
+                                          f"{sorted(frameworks)}", line=_line_of(root, ("cases", index) + where),
+                                    case=case.row, field=".".join(where))
+            for n, entry in enumerate(entries):
+                def fail_entry(message: str, sub: str) -> CaseFileError:
+                    loc = where + (n, sub)
+                    return CaseFileError(path, message, line=_line_of(root, ("cases", index) + loc),
+                                         case=case.row, field=".".join(map(str, loc)))
+
+                if entry.verdict == case.current_verdict(framework):
+                    raise fail_entry(f"same as the case's verdict for today's releases ({entry.verdict.value}); "
+                                     "record only versions measured to differ", "verdict")
+                for version in entry.measured_on:
+                    if not entry.matches(version):
+                        raise fail_entry(f"measured on {version}, which {entry.versions!r} does not include",
+                                         "measured_on")
+                    for m, other in enumerate(entries):
+                        if m != n and other.matches(version):
+                            raise fail_entry(f"{version} falls under entries #{n + 1} and #{m + 1} ({other.versions!r}); "
+                                             "the specifiers of one framework must not overlap", "versions")
+                verdicts.add(entry.verdict)
         if verdicts & NEEDS_CORRECTION and not (case.finding and case.correction):
             raise fail("a 'diverges' verdict needs a 'finding' (what was measured) and a 'correction' "
                        "(what the page should say)", "verdict")

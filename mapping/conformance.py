@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     results = Path(args.results_dir) / f"{args.environment_name}.json"
     print(f"==> running every case ({args.workers} workers); results -> {results}", flush=True)
-    cmd = [sys.executable, "-m", "pytest", str(ROOT / "cases"), "-n", args.workers, "-q",
+    cmd = [sys.executable, "-m", "pytest", str(ROOT / "cases"), "-n", args.workers, "--dist", "loadgroup", "-q",
            "--results", str(results), "--environment-name", args.environment_name, *extra]
     code = subprocess.call(cmd, cwd=ROOT)
     if code not in (0, 1):  # 1 = some case no longer matches its verdict: still worth a report

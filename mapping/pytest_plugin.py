@@ -21,6 +21,8 @@ from .cases import CaseFileError, load_cached
 from .results import CaseResult, Environment, Figures, PageRecord, ResultsFile
 
 RESULT_KEY = "mapping_result"
+WORKER_GROUP = {"tfkeras": "tensorflow", "keras2": "tensorflow", "torch": "torch-mindspore",
+                "mindspore": "torch-mindspore"}
 CASES_DIR = "cases"
 
 
@@ -55,6 +57,10 @@ class CaseFileCollector(pytest.File):
                 item = CaseItem.from_parent(self, name=f"{case.row} ({left})[{framework}]",
                                             case=case, framework=framework)
                 item.add_marker(getattr(pytest.mark, framework))
+                # With `-n 2 --dist loadgroup`, one worker takes TensorFlow's two Keras flavours and the
+                # other PyTorch and MindSpore, so neither imports all three frameworks (the costliest part
+                # of a run; see benchmarks/bench_conformance.py).
+                item.add_marker(pytest.mark.xdist_group(WORKER_GROUP[framework]))
                 yield item
 
 
@@ -65,14 +71,30 @@ class CaseItem(pytest.Item):
         self.framework = framework
 
     def runtest(self):
-        from .adapters import get_adapter
-        from .runner import judge, reproduce_command
+        from .runner import judge
 
         case_file = load_cached(str(self.path))
         rel = os.path.relpath(self.path, self.config.rootpath)
-        judgement = judge(rel, case_file, self.case, self.framework)
+        try:
+            judgement = judge(rel, case_file, self.case, self.framework)
+        except Exception as exc:  # a crash is still a result: record it, then let pytest report it
+            from .runner import Judgement
+
+            self._record(case_file, rel, Judgement(None, "error", f"{type(exc).__name__}: {exc}", None, 0.0))
+            raise
+        self._record(case_file, rel, judgement)
+        if judgement.status == "skipped":
+            pytest.skip(judgement.skip_reason)
+        if judgement.status == "failed":
+            raise CaseMismatch(judgement.message)
+
+    def _record(self, case_file, rel: str, judgement) -> None:
+        """Attach this item's CaseResult to its report (the controller collects it under xdist)."""
+        from .adapters import get_adapter, missing_reason
+        from .runner import reproduce_command
+
         outcome = judgement.outcome
-        adapter_cls = type(get_adapter(self.framework)) if outcome is not None else None
+        adapter_cls = None if missing_reason(self.framework) else type(get_adapter(self.framework))
         record = CaseResult(
             page=case_file.page.id,
             row=self.case.row,
@@ -81,11 +103,12 @@ class CaseItem(pytest.Item):
             check=self.case.check,
             params=self.case.params,
             claim=self.case.claim.strip(),
-            expected_verdict=self.case.expected_verdict(self.framework).value,
+            expected_verdict=self.case.expected_verdict(self.framework, adapter_cls.version() if adapter_cls
+                                                        else None).value,
             measured_verdict=outcome.verdict.value if outcome else None,
             outcome=judgement.status,
             skip_reason=judgement.skip_reason,
-            message=judgement.message if judgement.status == "failed" else None,
+            message=judgement.message if judgement.status in ("failed", "error") else None,
             figures=Figures(
                 max_abs=_finite(outcome.max_abs) if outcome else None,
                 max_rel=_finite(outcome.max_rel) if outcome else None,
@@ -100,10 +123,6 @@ class CaseItem(pytest.Item):
             duration_s=round(judgement.duration_s, 4),
         )
         self.user_properties.append((RESULT_KEY, record.model_dump_json()))
-        if judgement.status == "skipped":
-            pytest.skip(judgement.skip_reason)
-        if judgement.status == "failed":
-            raise CaseMismatch(judgement.message)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseMismatch):
@@ -175,7 +194,7 @@ def pytest_sessionfinish(session, exitstatus):
         for case_index, case in enumerate(cf.cases):
             order[cf.page.id, case.row] = (file_index, case_index)
         p = cf.page
-        pages[p.id] = PageRecord(id=p.id, title=p.title, docs_version=p.docs_version, language=p.language,
+        pages[p.id] = PageRecord(kind=p.kind, id=p.id, title=p.title, docs_version=p.docs_version, language=p.language,
                                  address=p.address, written_against=p.written_against, frameworks=list(p.frameworks),
                                  case_file=os.path.relpath(case_path, config.rootpath), rows=len(cf.cases))
     frameworks = list(ADAPTERS)

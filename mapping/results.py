@@ -32,6 +32,7 @@ class Environment(_Model):
 
 
 class PageRecord(_Model):
+    kind: Literal["mapping_page", "supplement"] = "mapping_page"
     id: str
     title: str
     docs_version: str

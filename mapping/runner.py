@@ -42,10 +42,12 @@ def judge(path: str | Path, case_file: CaseFile, case: Case, framework: str) -> 
     missing = missing_reason(framework)
     if missing:
         return Judgement(None, "skipped", "", f"{framework}: {missing}", 0.0)
-    get_adapter(framework)  # import order (torch before TensorFlow) is handled there
+    adapter = get_adapter(framework)  # import order (torch before TensorFlow) is handled there
     outcome = run_case(case, framework)
     duration = time.perf_counter() - start
-    expected = case.expected_verdict(framework)
+    version = type(adapter).version()
+    expected = case.expected_verdict(framework, version)  # the verdict recorded for the installed release
+    entry = case.version_entry(framework, version)
     agrees = outcome.verdict == expected and not outcome.problems
     if agrees and outcome.verdict == Verdict.NOT_APPLICABLE:
         reason = "; ".join(outcome.details) or "not applicable in this version"
@@ -53,7 +55,8 @@ def judge(path: str | Path, case_file: CaseFile, case: Case, framework: str) -> 
     lines = [
         f"{case_file.page.title} ({case_file.page.docs_version}), {case.row}, on {framework}",
         f"  claim:    {case.claim.strip()}",
-        f"  expected: {expected.label}",
+        f"  expected: {expected.label}" + (f" (recorded for {framework} {entry.versions}, measured on "
+                                           f"{', '.join(entry.measured_on)})" if entry else ""),
         f"  measured: {outcome.verdict.label}",
     ]
     if outcome.max_abs is not None:
@@ -63,6 +66,7 @@ def judge(path: str | Path, case_file: CaseFile, case: Case, framework: str) -> 
     for problem in outcome.problems:
         lines.append(f"  changed:  {problem}")
     lines += [f"  detail:   {d}" for d in outcome.details]
+    lines += [f"  diagnosis: {d}" for d in outcome.diagnoses]
     lines.append(f"  reproduce: {reproduce_command(path, case, framework)}")
     return Judgement(outcome, "passed" if agrees else "failed", "\n".join(lines), None, duration)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mapping.adapters import ADAPTERS, get_adapter, missing_reason
-from mapping.compare import mismatches, output_valid_mask
+from mapping.compare import compare_results, mismatches, output_valid_mask
 from mapping.grid import check_spec, grid_specs, spec_id
 from mapping.reference import reference_lstm
 from mapping.spec import LSTMSpec
@@ -76,3 +76,13 @@ def test_bad_input_is_a_clear_error_not_a_framework_traceback(framework):
     spec = LSTMSpec(input_size=3, hidden_size=4)
     with pytest.raises(SpecError, match="features"):
         adapter.forward(spec, random_weights(spec), np.zeros((2, 5, 7)))
+
+
+@pytest.mark.parametrize("framework", [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ("tfkeras", "keras2")])
+def test_go_backwards_stack_reverses_once(framework):
+    """Several layers with go_backwards: the input is reversed once, as the spec and reference say."""
+    adapter = adapter_or_skip(framework)
+    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, go_backwards=True)
+    w, x = random_weights(spec), random_inputs(spec, 2, 5)
+    figures = compare_results(adapter.forward(spec, w, x), reference_lstm(spec, w, x), tolerance(framework, "float32"))
+    assert not mismatches(figures), mismatches(figures)

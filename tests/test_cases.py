@@ -25,6 +25,8 @@ def test_every_row_has_exactly_one_case():
     seen = {}
     for path in case_files(CASES):
         cf = load_case_file(path)
+        if cf.page.kind != "mapping_page":
+            continue
         primary = cf.page.renderings[0].seed
         rows = [c.row for c in cf.cases if not c.only_in or primary in c.only_in]
         seen[cf.page.id] = rows
@@ -39,6 +41,8 @@ def test_rows_exist_on_the_seed_pages():
         pytest.skip("../shared/seeds not present")
     for path in case_files(CASES):
         cf = load_case_file(path)
+        if cf.page.kind != "mapping_page":
+            continue
         text = " ".join((SEEDS / r.seed).read_text(encoding="utf-8") for r in cf.page.renderings)
         for case in cf.cases:
             if case.row in cf.page.example_rows:
@@ -115,3 +119,20 @@ def test_collected_node_ids_are_readable(pytester):
     result = pytester.runpytest("cases", "--collect-only", "-q", "-p", "no:cacheprovider")
     assert any(re.search(r"demo.yaml::Parameter 1 \(hidden_size, hidden_size\)\[torch\]", line)
                for line in result.stdout.lines)
+
+
+def test_results_file_records_passes_and_crashes(pytester):
+    """A case that raises is still in the results JSON, as outcome 'error' with its message."""
+    import json
+
+    pytester.makeconftest("pytest_plugins = ['mapping.pytest_plugin']")
+    crash = GOOD.replace("values: [2]", "values: [2, 0]")  # hidden_size 0: the check raises SpecError
+    cases_dir = pytester.mkdir("cases")
+    (cases_dir / "demo.yaml").write_text(GOOD.replace("id: demo", "id: demo-ok"))
+    (cases_dir / "crash.yaml").write_text(crash.replace("id: demo", "id: demo-crash"))
+    out = pytester.path / "results.json"
+    pytester.runpytest("cases", "-p", "no:cacheprovider", f"--results={out}")
+    results = {r["page"]: r for r in json.loads(out.read_text())["results"]}
+    assert results["demo-ok"]["outcome"] in ("passed", "skipped")
+    assert results["demo-crash"]["outcome"] == "error"
+    assert "hidden_size" in results["demo-crash"]["message"]

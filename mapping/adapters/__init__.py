@@ -50,5 +50,13 @@ def get_adapter(name: str) -> Adapter:
     if name in ("tfkeras", "keras2") and importlib.util.find_spec("torch") is not None:
         # Import torch before TensorFlow, as Keras's own test set-up does: the other order has crashed.
         importlib.import_module("torch")
+    if name == "tfkeras" and importlib.util.find_spec("tf_keras") is not None:
+        # With TensorFlow 2.15 (tf.keras = Keras 2.15), whether tf_keras has been imported in the process
+        # changes how tf.keras's LSTM draws input-dropout masks (per step without it, one per sequence with
+        # it; see FINDINGS.md). Importing it whenever it is installed makes every measurement see the same
+        # process state, whatever order the tests run in.
+        importlib.import_module("tf_keras")
     module_name, class_name = ADAPTERS[name].split(":")
-    return getattr(importlib.import_module(module_name), class_name)()
+    from ..trace import wrap_adapter
+
+    return wrap_adapter(getattr(importlib.import_module(module_name), class_name)())

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import Unsupported
 from ..outputs import LSTMResult, RunInputs, check_inputs
+from ..reference_grad import Gradients, Upstream, check_upstream
 from ..spec import LSTMSpec
 from ..weights import CanonicalWeights
 
@@ -106,3 +107,38 @@ class Adapter(ABC):
         self.check_supported(spec)
         check_inputs(spec, x, initial_state, lengths)
         return self.run(self.build(spec, weights), spec, x, initial_state, lengths)
+
+    # --- gradients (issue 5) ----------------------------------------------------------------------
+    def gradients(
+        self,
+        model: Any,
+        spec: LSTMSpec,
+        x: np.ndarray,
+        initial_state: tuple[np.ndarray, np.ndarray] | None,
+        upstream: Upstream,
+        *,
+        lengths: np.ndarray | list[int] | None = None,
+    ) -> Gradients:
+        """Gradients of ``L = sum(output * G_out) + sum(h_n * G_h) + sum(c_n * G_c)`` (see
+        :mod:`mapping.reference_grad`) with respect to ``x``, the initial state and every weight, computed
+        by the framework's own automatic differentiation and returned in the canonical layout, float64.
+
+        ``upstream`` holds the ``G_*`` arrays (any float dtype; they are rounded to ``spec.dtype``).
+        ``h0``/``c0`` of the result are None when ``initial_state`` is None. With ``lengths``, the output
+        gradient at padded steps should be zero: frameworks differ in what they output there.
+        """
+        inputs = check_inputs(spec, x, initial_state, lengths)
+        check_upstream(spec, inputs.batch, inputs.steps, upstream)
+        inputs = RunInputs(
+            x=inputs.x.astype(spec.dtype),
+            initial_state=None
+            if inputs.initial_state is None
+            else tuple(s.astype(spec.dtype) for s in inputs.initial_state),
+            lengths=inputs.lengths,
+            batch_first=inputs.batch_first,
+        )
+        return self._gradients(model, spec, inputs, upstream.astype(spec.dtype))
+
+    def _gradients(self, model: Any, spec: LSTMSpec, inputs: RunInputs, upstream: Upstream) -> Gradients:
+        """Framework part of :meth:`gradients`, on validated inputs already cast to ``spec.dtype``."""
+        raise NotImplementedError(f"{self.label}: gradients are not implemented by this adapter")

@@ -28,8 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .. import converters  # noqa: E402
 from ..outputs import LSTMResult, RunInputs  # noqa: E402
+from ..reference_grad import Gradients, Upstream  # noqa: E402
 from ..spec import LSTMSpec  # noqa: E402
-from ..weights import CanonicalWeights  # noqa: E402
+from ..weights import CanonicalWeights, DirectionWeights  # noqa: E402
 from .base import Adapter  # noqa: E402
 
 
@@ -51,7 +52,8 @@ def build_keras_stack(keras: Any, spec: LSTMSpec, activations: dict[str, str], t
             use_bias=spec.bias,
             return_sequences=True,
             return_state=True,
-            go_backwards=spec.go_backwards,
+            # the spec reverses the input once; later layers run over the already reversed sequence
+            go_backwards=spec.go_backwards and layer == 0,
             dtype=spec.dtype,
         )
         if time_major_arg:
@@ -134,6 +136,83 @@ class _KerasAdapter(Adapter):
         if transpose:
             output = output.transpose(1, 0, 2)
         return LSTMResult(np.ascontiguousarray(output), np.stack(h_n), np.stack(c_n))
+
+    def _gradients(self, stack: KerasStack, spec: LSTMSpec, inputs: RunInputs, upstream: Upstream) -> Gradients:
+        """``tf.GradientTape`` around the forward of :meth:`_run` (same layers, mask and layout handling).
+
+        The forward is repeated here on tensors rather than shared with :meth:`_run`, which stays as it
+        is. Weight gradients come back in Keras's layout and are converted to the canonical one:
+        ``kernel`` and ``recurrent_kernel`` are transposed (``(in, 4H)`` -> ``(4H, in)``), and since
+        Keras has ONE bias, ``bias = b_ih + b_hh`` (the fold of :func:`mapping.converters.to_keras`),
+        ``dL/db_ih = dL/db_hh = dL/dbias``: both canonical bias gradients are the Keras bias gradient.
+        """
+        import tensorflow as tf
+
+        dirs = spec.num_directions
+        transpose = not spec.batch_first and not self.has_time_major
+        x = tf.constant(np.ascontiguousarray(inputs.x))
+        state = None
+        if inputs.initial_state is not None:
+            state = [tf.constant(np.ascontiguousarray(s)) for s in inputs.initial_state]
+        mask = None
+        if inputs.lengths is not None:
+            mask = tf.sequence_mask(inputs.lengths, maxlen=inputs.steps)
+            if self.has_time_major and not spec.batch_first:
+                mask = tf.transpose(mask)  # see _run: Keras 2 time_major reads the mask as (time, batch)
+        cells = {
+            (layer, direction): lstm.cell
+            for layer, keras_layer in enumerate(stack.layers)
+            for direction, lstm in enumerate(_directions(spec, keras_layer))
+        }
+        variables = []
+        for cell in cells.values():
+            variables += [cell.kernel, cell.recurrent_kernel] + ([cell.bias] if spec.bias else [])
+        g_out, g_h, g_c = (tf.constant(np.ascontiguousarray(a)) for a in (upstream.output, upstream.h_n, upstream.c_n))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            if state is not None:
+                tape.watch(state)
+            sequence = tf.transpose(x, (1, 0, 2)) if transpose else x
+            h_n, c_n = [], []
+            for layer, keras_layer in enumerate(stack.layers):
+                initial = None
+                if state is not None:
+                    initial = []
+                    for d in range(dirs):
+                        initial += [state[0][layer * dirs + d], state[1][layer * dirs + d]]
+                outputs = keras_layer(sequence, initial_state=initial, mask=mask, training=False)
+                sequence, states = outputs[0], outputs[1:]
+                for d in range(dirs):
+                    h_n.append(states[2 * d])
+                    c_n.append(states[2 * d + 1])
+            output = tf.transpose(sequence, (1, 0, 2)) if transpose else sequence
+            loss = (
+                tf.reduce_sum(output * g_out)
+                + tf.reduce_sum(tf.stack(h_n) * g_h)
+                + tf.reduce_sum(tf.stack(c_n) * g_c)
+            )
+        sources = [x] + (state or []) + variables
+        grads = tape.gradient(loss, sources, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        grads = [np.asarray(g, dtype=np.float64) for g in grads]
+        dx, rest = grads[0], grads[1:]
+        dh0 = dc0 = None
+        if state is not None:
+            (dh0, dc0), rest = rest[:2], rest[2:]
+        per_cell = {}
+        for key in cells:
+            d_kernel, d_recurrent, rest = rest[0], rest[1], rest[2:]
+            d_bias = None
+            if spec.bias:
+                d_bias, rest = rest[0], rest[1:]
+            per_cell[key] = DirectionWeights(
+                w_ih=d_kernel.T.copy(),
+                w_hh=d_recurrent.T.copy(),
+                b_ih=None if d_bias is None else d_bias.copy(),
+                b_hh=None if d_bias is None else d_bias.copy(),  # the one Keras bias: see the docstring
+            )
+        weights = CanonicalWeights(spec=spec, cells=per_cell)
+        weights.check_shapes()
+        return Gradients(x=dx, h0=dh0, c0=dc0, weights=weights)
 
     def export_weights(self, stack: KerasStack, spec: LSTMSpec) -> CanonicalWeights:
         per_cell = {}

@@ -17,6 +17,7 @@ from mindspore import Tensor, nn  # noqa: E402
 
 from .. import converters  # noqa: E402
 from ..outputs import LSTMResult, RunInputs  # noqa: E402
+from ..reference_grad import Gradients, Upstream  # noqa: E402
 from ..spec import LSTMSpec  # noqa: E402
 from ..weights import CanonicalWeights  # noqa: E402
 from .base import Adapter  # noqa: E402
@@ -75,6 +76,38 @@ class MindSporeAdapter(Adapter):
         seq_length = None if inputs.lengths is None else Tensor(inputs.lengths.astype(np.int32))
         out, (h_n, c_n) = model(x, hx, seq_length)
         return LSTMResult(out.asnumpy(), h_n.asnumpy(), c_n.asnumpy())
+
+    def _gradients(self, model: nn.LSTM, spec: LSTMSpec, inputs: RunInputs, upstream: Upstream) -> Gradients:
+        """``mindspore.grad`` over the loss, with respect to the inputs (x, and h0, c0 when given: the
+        ``grad_position``) and ``weights=model.trainable_params()``, in PyNative mode.
+
+        The parameters carry PyTorch's names and layout, so the gradients convert like the weights do.
+        """
+        model.set_train(False)
+        dtype = _MS_DTYPES[spec.dtype]
+        args = [Tensor(inputs.x, dtype=dtype)]
+        if inputs.initial_state is not None:
+            args += [Tensor(s, dtype=dtype) for s in inputs.initial_state]
+        seq_length = None if inputs.lengths is None else Tensor(inputs.lengths.astype(np.int32))
+        g_out, g_h, g_c = (Tensor(a, dtype=dtype) for a in (upstream.output, upstream.h_n, upstream.c_n))
+
+        def loss_fn(x, *hx):
+            out, (h_n, c_n) = model(x, tuple(hx) if hx else None, seq_length)
+            return (out * g_out).sum() + (h_n * g_h).sum() + (c_n * g_c).sum()
+
+        params = model.trainable_params()
+        grad_fn = mindspore.grad(loss_fn, grad_position=tuple(range(len(args))), weights=params)
+        d_inputs, d_params = grad_fn(*args)
+        if isinstance(d_inputs, Tensor):  # a one-element grad_position comes back unwrapped
+            d_inputs = (d_inputs,)
+        d_inputs = [g.asnumpy().astype(np.float64) for g in d_inputs]
+        by_name = {p.name: g.asnumpy().astype(np.float64) for p, g in zip(params, d_params)}
+        arrays = {
+            native_name: by_name[_parameter_key(by_name, native_name)]
+            for native_name in converters.to_mindspore(_zero_weights(spec))
+        }
+        dh0, dc0 = (d_inputs[1], d_inputs[2]) if len(d_inputs) == 3 else (None, None)
+        return Gradients(x=d_inputs[0], h0=dh0, c0=dc0, weights=converters.from_mindspore(spec, arrays))
 
     def export_weights(self, model: nn.LSTM, spec: LSTMSpec) -> CanonicalWeights:
         params = {p.name: p for p in model.get_parameters()}

@@ -11,6 +11,7 @@ import torch
 
 from .. import converters
 from ..outputs import LSTMResult, RunInputs
+from ..reference_grad import Gradients, Upstream
 from ..spec import LSTMSpec
 from ..weights import CanonicalWeights
 from .base import Adapter
@@ -68,3 +69,37 @@ class TorchAdapter(Adapter):
     def export_weights(self, model: torch.nn.LSTM, spec: LSTMSpec) -> CanonicalWeights:
         state = {k: v.detach().to(torch.float64).numpy() for k, v in model.state_dict().items()}
         return converters.from_torch_state_dict(spec, state)
+
+    def _gradients(self, model: torch.nn.LSTM, spec: LSTMSpec, inputs: RunInputs, upstream: Upstream) -> Gradients:
+        """Autograd on the same forward as :meth:`_run` (packed when there are lengths).
+
+        The state-dict names are the canonical layout's, so the parameter gradients convert with
+        :func:`mapping.converters.from_torch_state_dict` unchanged.
+        """
+        model.eval()
+        x = torch.from_numpy(np.ascontiguousarray(inputs.x)).requires_grad_(True)
+        hx = None
+        if inputs.initial_state is not None:
+            hx = tuple(torch.from_numpy(np.ascontiguousarray(s)).requires_grad_(True) for s in inputs.initial_state)
+        if inputs.lengths is None:
+            out, (h_n, c_n) = model(x, hx)
+        else:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(
+                x, torch.from_numpy(inputs.lengths), batch_first=spec.batch_first, enforce_sorted=False
+            )
+            packed_out, (h_n, c_n) = model(packed, hx)
+            out, _ = torch.nn.utils.rnn.pad_packed_sequence(
+                packed_out, batch_first=spec.batch_first, total_length=inputs.steps
+            )
+        g_out, g_h, g_c = (torch.from_numpy(np.ascontiguousarray(a)) for a in (upstream.output, upstream.h_n, upstream.c_n))
+        loss = (out * g_out).sum() + (h_n * g_h).sum() + (c_n * g_c).sum()
+        names, params = zip(*model.named_parameters())
+        sources = [x, *(hx or ()), *params]
+        grads = torch.autograd.grad(loss, sources)
+        as64 = [g.detach().to(torch.float64).numpy() for g in grads]
+        dx, rest = as64[0], as64[1:]
+        dh0 = dc0 = None
+        if hx is not None:
+            (dh0, dc0), rest = rest[:2], rest[2:]
+        weights = converters.from_torch_state_dict(spec, dict(zip(names, rest)))
+        return Gradients(x=dx, h0=dh0, c0=dc0, weights=weights)

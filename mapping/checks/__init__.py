@@ -59,9 +59,11 @@ def register(name: str, args_model: type[BaseModel]):
 # Importing the modules registers their checks.
 from . import (  # noqa: E402,F401
     dropout,
+    dropout_stats,
     examples,
     initializers,
     layouts,
+    padding,
     parameters,
     recipes,
     regularizers,

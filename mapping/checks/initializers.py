@@ -104,13 +104,24 @@ def initializer(args: InitializerArgs, ctx: CheckContext) -> Outcome:
 
     # MindSpore: no parameter; show its own default and check the recipe.
     import mindspore
+
+    m.expect(name not in params, f"mindspore.nn.LSTM now has {name}")
+    saved = np.random.get_state()  # nn.LSTM draws its initial weights with numpy's global generator:
+    np.random.seed(1234)           # seed it for repeatability, and give the caller's state back below
+    mindspore.set_seed(1234)
+    try:
+        return _mindspore_side(args, m, what)
+    finally:
+        np.random.set_state(saved)
+
+
+def _mindspore_side(args: InitializerArgs, m: Measurement, what: str) -> Outcome:
+    """MindSpore's own default initialisation, then the recipe applied to a built LSTM."""
+    import mindspore
     from mindspore import Tensor
     from mindspore.common import initializer as init
 
-    m.expect(name not in params, f"mindspore.nn.LSTM now has {name}")
-    np.random.seed(1234)  # nn.LSTM draws its initial weights with numpy's global generator
-    mindspore.set_seed(1234)
-    adapter = get_adapter(fw)
+    adapter = get_adapter("mindspore")
     from ..spec import LSTMSpec
     from ..weights import random_weights
 

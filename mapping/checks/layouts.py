@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 
 from ..adapters import get_adapter
+from ..diagnose import Problem
 from ..reference import reference_lstm
 from ..verdicts import Verdict
 from . import CheckContext, Measurement, Outcome, register
@@ -39,7 +40,8 @@ def default_layout_check(args: LayoutArgs, ctx: CheckContext) -> Outcome:
     spec = args.setup.spec(batch_first=layout == "batch_major")
     w, x, _ = args.setup.problem(spec, ctx.seed)
     adapter = get_adapter(fw)
-    m.compare(f"default layout ({layout})", adapter.forward(spec, w, x), reference_lstm(spec, w, x))
+    m.compare(f"default layout ({layout})", adapter.forward(spec, w, x), reference_lstm(spec, w, x),
+              problem=Problem(spec, w, x))
     if layout == "time_major":
         keras_layout = np.ascontiguousarray(x.transpose(1, 0, 2))  # (batch, time, features), as Keras takes it
         wrong = adapter.forward(spec, w, keras_layout)

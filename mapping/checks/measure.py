@@ -25,6 +25,9 @@ class Outcome:
     #: Recorded behaviour (in the case's arguments) that reality no longer matches. Non-empty fails the case
     #: even when the verdict happens to coincide.
     problems: list[str] = field(default_factory=list)
+    #: For comparisons against the reference that failed and carried their problem: where the difference
+    #: starts and what would explain it (see mapping.diagnose). Printed as "diagnosis:" lines.
+    diagnoses: list[str] = field(default_factory=list)
 
 
 class Measurement:
@@ -41,9 +44,14 @@ class Measurement:
         self.details: list[str] = []
         self.problems: list[str] = []
         self.failed_labels: list[str] = []
+        self.diagnoses: list[str] = []
 
-    def compare(self, label: str, actual, expected, select: np.ndarray | None = None) -> bool:
-        """Compare arrays or LSTMResults; returns True when within tolerance."""
+    def compare(self, label: str, actual, expected, select: np.ndarray | None = None, *, problem=None) -> bool:
+        """Compare arrays or LSTMResults; returns True when within tolerance.
+
+        ``problem`` (a :class:`mapping.diagnose.Problem`: the spec, weights and inputs ``expected`` was computed
+        from) is optional; when given, ``actual`` is an LSTMResult and the comparison fails, a diagnosis is added.
+        """
         if isinstance(actual, LSTMResult):
             pairs = [(f"{label} {k}", actual.fields()[k], expected.fields()[k], select if k == "output" else None)
                      for k in ("output", "h_n", "c_n")]
@@ -58,7 +66,17 @@ class Measurement:
                 ok = False
                 self.failed_labels.append(name)
                 self.details.append("; ".join(bad))
+        if not ok and problem is not None and isinstance(actual, LSTMResult):
+            self._diagnose(label, problem, actual)
         return ok
+
+    def _diagnose(self, label: str, problem, actual: LSTMResult) -> None:
+        from ..diagnose import diagnose
+
+        try:
+            self.diagnoses.append(f"{label}: {diagnose(problem, actual, self.tol).line()}")
+        except Exception as exc:  # noqa: BLE001 - a diagnosis must never turn a measured verdict into an error
+            self.diagnoses.append(f"{label}: (diagnosis failed: {type(exc).__name__}: {exc})")
 
     def differs(self, label: str, a, b, *, at_least: float = 1e-3) -> bool:
         """True when ``a`` and ``b`` differ by more than ``at_least`` somewhere (an effect is visible)."""
@@ -91,4 +109,5 @@ class Measurement:
             within=min((f.within for _, f in self.figures), default=None),
             tolerance=self.tol,
             problems=self.problems,
+            diagnoses=self.diagnoses,
         )

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .. import converters
+from .. import converters, trace
 from ..adapters import get_adapter
 from ..spec import LSTMSpec
 from ..weights import CanonicalWeights, random_inputs, random_state, random_weights
@@ -44,6 +44,34 @@ class Setup(BaseModel):
         weights = random_weights(spec, seed=seed)
         x = random_inputs(spec, self.batch, self.steps, seed=seed + 1)
         return weights, x, (random_state(spec, self.batch, seed=seed + 2) if state else None)
+
+
+class VersionedBehaviour(BaseModel):
+    """A behaviour measured on the releases a PEP 440 specifier names (e.g. tf.keras before Keras 3)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    versions: str
+    behaviour: str
+    measured_on: list[str]
+
+
+#: A recorded behaviour: one string, or a list of version-specific ones with today's as ``versions: "*"``.
+Recorded = str | list[VersionedBehaviour]
+
+
+def recorded_for(recorded: dict[str, Recorded], framework: str) -> str:
+    """The behaviour recorded for the installed version of ``framework``."""
+    from ..cases import parse_specifier, parse_version
+
+    value = recorded[framework]
+    if isinstance(value, str):
+        return value
+    version = get_adapter(framework).version()
+    for entry in value:
+        if entry.versions == "*" or (version and parse_specifier(entry.versions).contains(
+                parse_version(version).public, prereleases=True)):
+            return entry.behaviour
+    raise ValueError(f"no recorded behaviour of {framework} covers version {version}")
 
 
 def per_framework(value: Any, framework: str) -> Any:
@@ -101,6 +129,9 @@ def keras_layer(framework: str, spec: LSTMSpec, weights: CanonicalWeights | None
     layer.build((batch, None, spec.input_size))
     if weights is not None:
         layer.set_weights([a.astype(spec.dtype) for a in converters.to_keras(weights)[0, 0]])
+    trace.record({"framework": framework, "event": "keras_layer", "spec": spec.model_dump(), "batch": batch,
+                  "options": {k: v for k, v in options.items() if isinstance(v, (bool, int, float, str))},
+                  "model": id(layer)})
     return layer
 
 
@@ -111,6 +142,8 @@ def keras_call(layer, x: np.ndarray, **kwargs: Any) -> list[np.ndarray]:
     def tensor(a):
         return tf.constant(np.asarray(a, dtype=layer.dtype)) if isinstance(a, np.ndarray) else a
 
+    trace.record({"framework": "keras", "event": "keras_call", "model": id(layer), "x": list(np.shape(x)),
+                  "kwargs": sorted(kwargs)})
     kwargs = {k: [tensor(v) for v in val] if isinstance(val, list) else tensor(val) for k, val in kwargs.items()}
     out = layer(tensor(np.asarray(x)), **kwargs)
     out = out if isinstance(out, (list, tuple)) else [out]

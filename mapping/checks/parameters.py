@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..adapters import get_adapter
+from ..diagnose import Problem
 from ..reference import reference_lstm
 from ..verdicts import Verdict
 from . import CheckContext, Measurement, Outcome, register
@@ -30,15 +31,20 @@ def renamed_parameter(args: RenamedParameterArgs, ctx: CheckContext) -> Outcome:
     for value in args.values:
         spec = args.setup.spec(**{args.field: value})
         weights, x, _ = args.setup.problem(spec, ctx.seed)
-        m.compare(f"{name}={value!r}", adapter.forward(spec, weights, x), reference_lstm(spec, weights, x))
-    m.note(f"{name} exists and matches the reference for values {args.values}")
+        m.compare(f"{name}={value!r}", adapter.forward(spec, weights, x), reference_lstm(spec, weights, x),
+                  problem=Problem(spec, weights, x))
+    if m.ok:
+        m.note(f"{name} exists and matches the reference for values {args.values}")
     return m.outcome(Verdict.EQUIVALENT if m.ok else Verdict.DIVERGES)
 
 
 class AbsentSameDefaultArgs(Args):
     field: str  # spec field (activation, recurrent_activation)
     default: str  # the default the page states, as a spec value
-    other: str | dict[str, str]  # a non-default value, per framework where the names differ
+    # A non-default value, per framework where the names differ. A list gives alternatives, the first one the
+    # installed framework can build is used: the same native name can stand for different functions across
+    # releases (tf.keras's 'hard_sigmoid' is Keras 3's relu6 form since TF 2.16, the legacy clip form before).
+    other: str | list[str] | dict[str, str | list[str]]
     names: dict[str, str | None]  # framework -> its parameter name, None where the page says it has none
     native_default: dict[str, str] = {}  # framework -> how its signature spells the default
     setup: Setup = Setup()
@@ -48,19 +54,24 @@ class AbsentSameDefaultArgs(Args):
 def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outcome:
     """One side lacks the parameter: both agree at the stated default, and another value changes the result."""
     name = per_framework(args.names, ctx.framework)
-    other = per_framework(args.other, ctx.framework)
+    candidates = per_framework(args.other, ctx.framework)
+    candidates = [candidates] if isinstance(candidates, str) else list(candidates)
     m = Measurement(ctx.framework, tol=ctx.tolerance)
     params = constructor_parameters(ctx.framework)
+    adapter = get_adapter(ctx.framework)
     spec_default = args.setup.spec(**{args.field: args.default})
+    # the first alternative this framework can build (or the first, where it can build none of them)
+    other = next((c for c in candidates if adapter.unsupported_reason(args.setup.spec(**{args.field: c})) is None),
+                 candidates[0])
     spec_other = args.setup.spec(**{args.field: other})
     weights, x, _ = args.setup.problem(spec_default, ctx.seed)
     at_default = reference_lstm(spec_default, weights, x)
     at_other = reference_lstm(spec_other, weights, x)
-    adapter = get_adapter(ctx.framework)
     if name is None:
         m.expect(args.field not in params, f"the page says there is no {args.field}, but the constructor has one")
         m.note(f"no parameter for {args.field}; the fixed behaviour is compared with {args.field}={args.default!r}")
-        m.compare("fixed behaviour vs default", adapter.forward(spec_default, weights, x), at_default)
+        m.compare("fixed behaviour vs default", adapter.forward(spec_default, weights, x), at_default,
+                  problem=Problem(spec_default, weights, x))
     else:
         if name not in params:
             m.note(f"the constructor has no parameter {name!r}")
@@ -68,8 +79,10 @@ def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outco
         stated = per_framework(args.native_default, ctx.framework) or args.default
         m.note(f"signature default of {name}: {params[name]!r}")
         m.expect(params[name] == stated, f"{name} defaults to {params[name]!r}, the case records {stated!r}")
-        m.compare(f"{name} at default", adapter.forward(spec_default, weights, x), at_default)
-        m.compare(f"{name}={other!r}", adapter.forward(spec_other, weights, x), at_other)
+        m.compare(f"{name} at default", adapter.forward(spec_default, weights, x), at_default,
+                  problem=Problem(spec_default, weights, x))
+        m.compare(f"{name}={other!r}", adapter.forward(spec_other, weights, x), at_other,
+                  problem=Problem(spec_other, weights, x))
     m.expect(m.differs(f"reference at {args.default!r} vs {other!r}", at_default.output, at_other.output),
              f"{args.field}={other!r} does not change the result, so 'equal at the default' proves nothing")
     return m.outcome(Verdict.EQUAL_AT_DEFAULT if m.ok else Verdict.DIVERGES)
@@ -137,6 +150,6 @@ def feature_without_counterpart(args: NoCounterpartArgs, ctx: CheckContext) -> O
     spec = args.setup.spec(**{args.field: args.value})
     weights, x, _ = args.setup.problem(spec, ctx.seed)
     result = get_adapter(ctx.framework).forward(spec, weights, x)
-    m.compare(f"{name}={args.value!r}", result, reference_lstm(spec, weights, x))
+    m.compare(f"{name}={args.value!r}", result, reference_lstm(spec, weights, x), problem=Problem(spec, weights, x))
     m.note(f"output shape {result.output.shape}, h_n {result.h_n.shape}, c_n {result.c_n.shape}")
     return m.outcome(Verdict.NO_COUNTERPART if m.ok else Verdict.DIVERGES)

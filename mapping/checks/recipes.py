@@ -13,6 +13,7 @@ import numpy as np
 
 from ..adapters import get_adapter
 from ..compare import output_valid_mask
+from ..diagnose import Problem
 from ..errors import SpecError
 from ..reference import reference_lstm
 from ..verdicts import Verdict
@@ -101,7 +102,8 @@ def _go_backwards(fw, setup, m, seed):
         m.compare("go_backwards=True c", c, ref.c_n[0])
     else:
         r = get_adapter(fw).forward(spec, w, np.ascontiguousarray(x[:, ::-1]))
-        m.compare("recipe: flip the time axis of the input", r, ref)
+        m.compare("recipe: flip the time axis of the input", r, ref,
+                  problem=Problem(spec.replace(go_backwards=True), w, x))
         m.note("outputs come back in processing order, as Keras returns them")
 
 
@@ -123,7 +125,8 @@ def _stateful(fw, setup, m, seed):
         model = adapter.build(spec, w)
         r1 = adapter.run(model, spec, x1)
         r2 = adapter.run(model, spec, x2, (r1.h_n, r1.c_n))
-        m.compare("recipe: pass the previous final state as hx", r2, second)
+        m.compare("recipe: pass the previous final state as hx", r2, second,
+                  problem=Problem(spec, w, x2, (first.h_n, first.c_n)))
 
 
 @recipe("time_major")
@@ -138,7 +141,7 @@ def _time_major(fw, setup, m, seed):
         out = keras_call(keras_layer(fw, spec, w, time_major=True, return_sequences=True), x)[0]
         m.compare("time_major=True", out, ref.output)
         return Verdict.EQUIVALENT_WITH_RECIPE if m.ok else Verdict.DIVERGES
-    m.compare("batch_first=False", get_adapter(fw).forward(spec, w, x), ref)
+    m.compare("batch_first=False", get_adapter(fw).forward(spec, w, x), ref, problem=Problem(spec, w, x))
 
 
 def _lengths(setup: Setup) -> np.ndarray:
@@ -156,24 +159,38 @@ def _mask(fw, setup, m, seed):
     real = output_valid_mask(True, lengths, setup.batch, setup.steps)
     result = get_adapter(fw).forward(spec, w, x, lengths=lengths)
     how = {"tfkeras": "mask", "keras2": "mask", "mindspore": "seq_length", "torch": "pack_padded_sequence"}[fw]
-    m.compare(f"{how}: real steps and final states", result, ref, select=real)
+    m.compare(f"{how}: real steps and final states", result, ref, select=real,
+              problem=Problem(spec, w, x, None, lengths))
     padded = result.output[~np.broadcast_to(real, result.output.shape)]
     m.note(f"{how}: padded output steps hold {'zeros' if np.all(padded == 0) else 'non-zero values'} "
            f"(max |value| {float(np.abs(padded).max()) if padded.size else 0.0:.3g}) for lengths {lengths.tolist()}")
+    # The same in the other layout (time-major) with a backward direction, on a square batch (batch == steps):
+    # lengths applied along the wrong axis (a mask not transposed for Keras 2's time_major) then give wrong
+    # numbers instead of a shape error, and the backward direction must start at each sample's last real step.
+    square = Setup(**{**setup.model_dump(), "batch": setup.steps})
+    spec_tm = square.spec(batch_first=False, bidirectional=True)
+    w_tm, x_tm, _ = square.problem(spec_tm, seed)
+    lengths_tm = _lengths(square)
+    m.compare(f"{how}, time-major, bidirectional: real steps and final states",
+              get_adapter(fw).forward(spec_tm, w_tm, x_tm, lengths=lengths_tm),
+              reference_lstm(spec_tm, w_tm, x_tm, lengths=lengths_tm),
+              select=output_valid_mask(False, lengths_tm, square.batch, square.steps),
+              problem=Problem(spec_tm, w_tm, x_tm, None, lengths_tm))
 
 
 @recipe("stacked_layers")
 def _stacked(fw, setup, m, seed):
     spec = setup.spec(num_layers=3)
     w, x, _ = setup.problem(spec, seed)
-    m.compare("3 layers", get_adapter(fw).forward(spec, w, x), reference_lstm(spec, w, x))
+    m.compare("3 layers", get_adapter(fw).forward(spec, w, x), reference_lstm(spec, w, x), problem=Problem(spec, w, x))
 
 
 @recipe("bidirectional")
 def _bidirectional(fw, setup, m, seed):
     spec = setup.spec(bidirectional=True)
     w, x, _ = setup.problem(spec, seed)
-    m.compare("bidirectional", get_adapter(fw).forward(spec, w, x), reference_lstm(spec, w, x))
+    m.compare("bidirectional", get_adapter(fw).forward(spec, w, x), reference_lstm(spec, w, x),
+              problem=Problem(spec, w, x))
 
 
 @recipe("initial_state")
@@ -190,7 +207,7 @@ def _initial_state(fw, setup, m, seed):
         m.compare("initial_state=[h, c] c", c, ref.c_n[0])
         m.note(f"Keras takes each state as (batch, units): {state[0][0].shape}")
     else:
-        m.compare("hx=(h0, c0)", get_adapter(fw).forward(spec, w, x, state), ref)
+        m.compare("hx=(h0, c0)", get_adapter(fw).forward(spec, w, x, state), ref, problem=Problem(spec, w, x, state))
         m.note(f"states go in as (num_layers * num_directions, batch, hidden): {state[0].shape}")
 
 
@@ -204,7 +221,7 @@ def _unroll(fw, setup, m, seed):
             out = keras_call(keras_layer(fw, spec, w, unroll=unroll, return_sequences=True), x)[0]
             m.compare(f"unroll={unroll}", out, ref.output)
     else:
-        m.compare("no unroll option; plain call", get_adapter(fw).forward(spec, w, x), ref)
+        m.compare("no unroll option; plain call", get_adapter(fw).forward(spec, w, x), ref, problem=Problem(spec, w, x))
 
 
 @recipe("training_flag")
@@ -217,7 +234,8 @@ def _training_flag(fw, setup, m, seed):
     for training in (False, True):
         how = f"training={training}" if _is_keras(fw) else f"set_train({training})" if fw == "mindspore" \
             else f"train({training})"
-        m.compare(f"{how}, no dropout", adapter.run(model, spec, x, training=training), ref)
+        m.compare(f"{how}, no dropout", adapter.run(model, spec, x, training=training), ref,
+                  problem=Problem(spec, w, x))
 
 
 @recipe("input_size")
@@ -233,12 +251,12 @@ def _input_size(fw, setup, m, seed):
         kernel = np.asarray(layer.get_weights()[0])
         m.note(f"kernel shape after the first call: {kernel.shape} (inferred from the input's last axis)")
         m.expect(kernel.shape == (spec.input_size, 4 * spec.hidden_size), "Keras did not infer the input size")
-        m.compare("with weights set", get_adapter(fw).forward(spec, w, x), ref)
+        m.compare("with weights set", get_adapter(fw).forward(spec, w, x), ref, problem=Problem(spec, w, x))
         return None
     m.expect("input_size" in params, "the constructor lost input_size")
     adapter = get_adapter(fw)
     model = adapter.build(spec, w)
-    m.compare(f"input_size={spec.input_size}", adapter.run(model, spec, x), ref)
+    m.compare(f"input_size={spec.input_size}", adapter.run(model, spec, x), ref, problem=Problem(spec, w, x))
     wrong = np.concatenate([x, x[..., :1]], axis=-1)
     try:
         adapter.run(model, spec, wrong)
@@ -270,7 +288,7 @@ def _output_shapes(fw, setup, m, seed):
                   "h": (n * spec.num_layers, setup.batch, spec.hidden_size),
                   "c": (n * spec.num_layers, setup.batch, spec.hidden_size)}
         got = {"output": r.output.shape, "h": r.h_n.shape, "c": r.c_n.shape}
-        m.compare("bidirectional 2-layer, default layout", r, reference_lstm(spec, w, x))
+        m.compare("bidirectional 2-layer, default layout", r, reference_lstm(spec, w, x), problem=Problem(spec, w, x))
     m.note("shapes: " + ", ".join(f"{k} {tuple(v)}" for k, v in got.items()))
     for key in expect:
         m.expect(tuple(got[key]) == expect[key], f"{key} has shape {tuple(got[key])}, the page states {expect[key]}")

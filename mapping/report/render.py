@@ -121,6 +121,11 @@ def _page_views(merged: MergedReport) -> list[PageView]:
     return pages
 
 
+def _is_mapping_page(merged: MergedReport, page_id: str) -> bool:
+    record = merged.pages.get(page_id)
+    return record is None or record.kind == "mapping_page"
+
+
 def measurement_filter_tokens(row: RowView) -> str:
     """JSON [[framework, verdict or 'none', outcome], ...]: what the inline filter script matches.
 
@@ -162,7 +167,9 @@ def render(merged: MergedReport) -> str:
         "pages-total": len(pages),
         "rows-total": len(rows),
         "rows-declared": sum(p.record.rows for p in pages if p.record),
-        "rows-wrong": sum(r.wrong for r in rows),
+        # the vendors' pages only: a supplement (padding, dropout structure) measures behaviour no page claims
+        "rows-wrong": sum(r.wrong for r in rows if _is_mapping_page(merged, r.page)),
+        "rows-supplement": sum(not _is_mapping_page(merged, r.page) for r in rows),
         "rows-failed": sum(r.failed for r in rows),
         "rows-drift": sum(r.has_drift for r in rows),
         "measurements-total": len(merged.measurements),

@@ -1,0 +1,35 @@
+"""Generated configurations: every framework against the reference on problems hypothesis draws.
+
+Sizes, layer counts, directions, layout, bias, padded lengths, initial states and input scales vary.
+Padded output steps are excluded (frameworks differ there by design; the padding cases record how);
+real steps and final states must match. A shrunk failure prints a snippet that reproduces it.
+"""
+
+import pytest
+from hypothesis import given, note
+
+from mapping.adapters import ADAPTERS, get_adapter, missing_reason
+from mapping.compare import compare_results, mismatches, output_valid_mask
+from mapping.generated import problems
+from mapping.reference import reference_lstm
+from mapping.tolerances import forward_tolerance
+
+FRAMEWORKS = [pytest.param(name, marks=getattr(pytest.mark, name)) for name in ADAPTERS]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@given(problem=problems(dtypes=("float32",)))
+def test_generated_problems_match_reference(framework, problem):
+    reason = missing_reason(framework)
+    if reason:
+        pytest.skip(reason)
+    adapter = get_adapter(framework)
+    if adapter.unsupported_reason(problem.spec):
+        return
+    note("reproduce with:\n" + problem.snippet(framework))
+    weights, x, state, lengths = problem.arrays()
+    got = adapter.forward(problem.spec, weights, x, state, lengths)
+    ref = reference_lstm(problem.spec, weights, x, state, lengths)
+    select = output_valid_mask(problem.spec.batch_first, lengths, problem.batch, problem.steps)
+    bad = mismatches(compare_results(got, ref, forward_tolerance(framework, "float32", lengths is not None), select))
+    assert not bad, "\n".join(bad)

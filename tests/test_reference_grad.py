@@ -1,0 +1,138 @@
+"""The reference's analytic gradients (mapping/reference_grad.py) against central finite differences.
+
+Every gradient (x, h0, c0 and every canonical weight of every layer and direction) is compared with
+``(L(p + eps) - L(p - eps)) / (2 eps)`` in float64, where L is the loss of the forward reference
+(:func:`mapping.reference.reference_lstm`), so the backward pass is checked against the forward pass it
+claims to differentiate, not against a framework.
+
+Error measure per gradient array: ``max |analytic - fd| / max |fd|``. Measured over these
+configurations: worst 6.8e-10 (L2-bi-bf-bias-lengths, l0d1.w_hh; NumPy 1.26.4), so the tolerance
+FD_RTOL = 1e-8 leaves the finite differences' own truncation and rounding error (eps = 1e-5: ~eps^2
+and ~1e-16 / eps relative) room, while any real mistake (a missing term, a wrong derivative, a
+direction's time axis not reversed) gives errors of 1e-3 and more.
+"""
+
+import numpy as np
+import pytest
+
+from mapping.reference import reference_lstm
+from mapping.reference_grad import Gradients, loss_value, random_upstream, reference_gradients
+from mapping.spec import LSTMSpec
+from mapping.weights import random_inputs, random_state, random_weights
+
+EPS = 1e-5
+FD_RTOL = 1e-8  # measured worst: 6.8e-10
+
+
+def finite_difference_gradients(spec, weights, x, state, upstream, lengths=None) -> dict[str, np.ndarray]:
+    """Central differences of the loss for every array ``Gradients.fields`` names (arrays edited in place)."""
+
+    def loss() -> float:
+        return loss_value(reference_lstm(spec, weights, x, state, lengths), upstream)
+
+    arrays = {"x": x}
+    if state is not None:
+        arrays.update(h0=state[0], c0=state[1])
+    for layer, direction in weights.keys():
+        for name, arr in weights[layer, direction].arrays().items():
+            arrays[f"l{layer}d{direction}.{name}"] = arr
+    out = {}
+    for name, arr in arrays.items():
+        grad = np.zeros_like(arr)
+        for index in np.ndindex(arr.shape):
+            keep = arr[index]
+            arr[index] = keep + EPS
+            up = loss()
+            arr[index] = keep - EPS
+            down = loss()
+            arr[index] = keep
+            grad[index] = (up - down) / (2 * EPS)
+        out[name] = grad
+    return out
+
+
+def worst_relative_error(analytic: Gradients, fd: dict[str, np.ndarray]) -> tuple[float, str]:
+    fields = analytic.fields()
+    assert fields.keys() == fd.keys()
+    worst, where = 0.0, ""
+    for name, expected in fd.items():
+        assert fields[name].shape == expected.shape, name
+        scale = max(np.abs(expected).max(), 1e-300)
+        err = np.abs(fields[name] - expected).max() / scale
+        if err > worst:
+            worst, where = err, name
+    return worst, where
+
+
+CONFIGS = [
+    # (id, spec fields, batch, steps, with initial state, lengths)
+    ("L1-uni-bf-bias-state", dict(num_layers=1), 2, 4, True, None),
+    ("L1-uni-tm-nobias-state", dict(num_layers=1, batch_first=False, bias=False), 2, 3, True, None),
+    ("L1-bi-bf-bias-zero", dict(num_layers=1, bidirectional=True), 2, 3, False, None),
+    ("L2-uni-tm-bias-state", dict(num_layers=2, batch_first=False), 3, 3, True, None),
+    ("L2-bi-bf-nobias-state", dict(num_layers=2, bidirectional=True, bias=False), 2, 3, True, None),
+    ("L2-bi-tm-bias-state", dict(num_layers=2, bidirectional=True, batch_first=False), 2, 3, True, None),
+    ("L2-bi-bf-bias-lengths", dict(num_layers=2, bidirectional=True), 3, 4, True, [4, 1, 2]),
+    ("L2-bi-tm-bias-lengths", dict(num_layers=2, bidirectional=True, batch_first=False), 3, 4, True, [2, 4, 3]),
+    ("L2-bi-bf-proj", dict(num_layers=2, bidirectional=True, hidden_size=4, proj_size=2), 2, 3, True, None),
+    ("L1-uni-bf-go_backwards-lengths", dict(go_backwards=True), 3, 4, True, [4, 2, 3]),
+    ("L2-uni-bf-relu-hard_sigmoid",
+     dict(num_layers=2, activation="relu", recurrent_activation="hard_sigmoid"), 2, 3, True, None),
+    ("L1-uni-tm-linear-hard_sigmoid_legacy",
+     dict(batch_first=False, activation="linear", recurrent_activation="hard_sigmoid_legacy"), 2, 3, True, None),
+]
+
+
+@pytest.mark.parametrize("fields, batch, steps, with_state, lengths",
+                         [pytest.param(*c[1:], id=c[0]) for c in CONFIGS])
+def test_analytic_gradients_match_finite_differences(fields, batch, steps, with_state, lengths):
+    spec = LSTMSpec(**{"input_size": 3, "hidden_size": 3, "dtype": "float64", **fields})
+    weights = random_weights(spec, seed=5)
+    x = random_inputs(spec, batch, steps, seed=6)
+    state = random_state(spec, batch, seed=7) if with_state else None
+    upstream = random_upstream(spec, batch, steps, seed=8)
+    lens = None if lengths is None else np.array(lengths)
+    analytic = reference_gradients(spec, weights, x, state, upstream, lens)
+    fd = finite_difference_gradients(spec, weights, x, state, upstream, lens)
+    worst, where = worst_relative_error(analytic, fd)
+    assert worst < FD_RTOL, f"{where}: relative error {worst:.3g}"
+
+
+def test_padded_steps_get_zero_input_gradient_and_do_not_count():
+    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True)
+    weights = random_weights(spec)
+    x, state = random_inputs(spec, 3, 5), random_state(spec, 3)
+    lengths = np.array([5, 2, 3])
+    upstream = random_upstream(spec, 3, 5)
+    grads = reference_gradients(spec, weights, x, state, upstream, lengths)
+    padded = np.arange(5)[None, :] >= lengths[:, None]  # (batch, time)
+    assert np.all(grads.x[padded] == 0.0)
+    assert np.any(grads.x[~padded] != 0.0)
+    # the upstream gradient at padded output steps meets a constant zero output: it changes nothing
+    noisy = random_upstream(spec, 3, 5, seed=99).output
+    upstream2 = type(upstream)(np.where(padded[..., None], noisy, upstream.output), upstream.h_n, upstream.c_n)
+    again = reference_gradients(spec, weights, x, state, upstream2, lengths)
+    for name, arr in grads.fields().items():
+        np.testing.assert_array_equal(again.fields()[name], arr, err_msg=name)
+
+
+def test_zero_state_gives_no_state_gradient_and_matches_explicit_zeros_otherwise():
+    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, batch_first=False)
+    weights, x = random_weights(spec), random_inputs(spec, 2, 4)
+    upstream = random_upstream(spec, 2, 4)
+    implicit = reference_gradients(spec, weights, x, None, upstream)
+    zeros = tuple(np.zeros_like(s) for s in random_state(spec, 2))
+    explicit = reference_gradients(spec, weights, x, zeros, upstream)
+    assert implicit.h0 is None and implicit.c0 is None
+    assert explicit.h0.shape == zeros[0].shape and explicit.c0.shape == zeros[1].shape
+    for name, arr in implicit.fields().items():
+        np.testing.assert_array_equal(explicit.fields()[name], arr, err_msg=name)
+
+
+def test_bias_gradients_are_equal_and_canonical_shapes():
+    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, proj_size=2)
+    weights = random_weights(spec)
+    grads = reference_gradients(spec, weights, random_inputs(spec, 2, 3), None, random_upstream(spec, 2, 3))
+    grads.weights.check_shapes()
+    for key in weights.keys():
+        np.testing.assert_array_equal(grads.weights[key].b_ih, grads.weights[key].b_hh)
