@@ -9,12 +9,3 @@ os.environ.setdefault("GLOG_v", "3")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 pytest_plugins = ["mapping.pytest_plugin"]
-
-from hypothesis import HealthCheck, settings  # noqa: E402
-
-# CI: derandomised, 100 generated problems per framework. Nightly: `--hypothesis-profile nightly`.
-settings.register_profile("ci", max_examples=100, derandomize=True, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("nightly", max_examples=5000, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("ci")

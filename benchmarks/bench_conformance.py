@@ -1,6 +1,7 @@
 """Time the full conformance run against its floor, on this machine's two cores.
 
-* full: ``pytest cases -n 2 --dist loadgroup`` (what ``scripts/conformance.sh`` runs), wall clock, with the trace on;
+* full: ``python -m mapping.conformance`` (what ``scripts/conformance.sh`` runs: every case, the results
+  JSON and the HTML report), wall clock, with the trace on;
 * floor: the frameworks' cold imports plus building and running exactly the LSTMs that run built
   (replayed from the trace with bare framework calls, random weights, no harness, no reference), in two
   processes (TensorFlow's Keras flavours in one, PyTorch and MindSpore in the other), wall clock.
@@ -27,8 +28,8 @@ GROUPS = {"tensorflow": ["tfkeras", "keras2"], "torch+mindspore": ["torch", "min
 def run_full(trace_dir: Path) -> float:
     env = dict(os.environ, MAPPING_TRACE=str(trace_dir), TF_CPP_MIN_LOG_LEVEL="2", GLOG_v="3")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "cases", "-n", "2", "--dist", "loadgroup", "-q",
-                    "-p", "no:cacheprovider"],
+    subprocess.run([sys.executable, "-m", "mapping.conformance", "--results-dir", str(trace_dir / "results"),
+                    "--output", str(trace_dir / "report.html")],
                    cwd=ROOT, env=env, check=False, capture_output=True)
     return time.perf_counter() - start
 
@@ -176,7 +177,7 @@ def main() -> None:
             floor, each = run_floor(Path(tmp))
         counts = ", ".join(f"{k} {len(v)}" for k, v in sorted(events.items()))
         print(f"events replayed: {counts}")
-        print(f"full conformance run (pytest cases -n 2 --dist loadgroup): {full:6.1f} s")
+        print(f"full conformance run (python -m mapping.conformance, report included): {full:6.1f} s")
         print(f"floor (imports + the same LSTMs, 2 procs): {floor:6.1f} s  "
               f"({', '.join(f'{g} {t:.1f} s' for g, t in each.items())})")
         print(f"ratio full / floor: {full / floor:.2f}")

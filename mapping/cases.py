@@ -219,6 +219,21 @@ def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
     return line
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: collection is on every run
+
+
+class _LazyNodes:
+    """The YAML node tree, composed only when an error message needs a line number."""
+
+    def __init__(self, text: str):
+        self._text, self._root = text, None
+
+    def get(self) -> yaml.Node | None:
+        if self._root is None:
+            self._root = yaml.compose(self._text, Loader=_LOADER)
+        return self._root
+
+
 def load_case_file(path: Path | str) -> CaseFile:
     """Parse and validate one case file; raise :class:`CaseFileError` on any problem."""
     from .checks import CHECKS  # the vocabulary; imported late because checks import this module
@@ -229,8 +244,8 @@ def load_case_file(path: Path | str) -> CaseFile:
     except OSError as exc:
         raise CaseFileError(path, f"cannot read: {exc.strerror}") from None
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
+        nodes = _LazyNodes(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise CaseFileError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}",
@@ -257,7 +272,7 @@ def load_case_file(path: Path | str) -> CaseFile:
         message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         if err["type"] not in ("missing", "extra_forbidden") and "input" in err and repr(err["input"]) not in message:
             message += f" (got {err['input']!r})"
-        raise CaseFileError(path, message, line=_line_of(root, loc), case=case, field=field or None) from None
+        raise CaseFileError(path, message, line=_line_of(nodes.get(), loc), case=case, field=field or None) from None
 
     seen: dict[str, int] = {}
     page_frameworks = set(parsed.page.frameworks)
@@ -265,7 +280,7 @@ def load_case_file(path: Path | str) -> CaseFile:
     for index, case in enumerate(parsed.cases):
 
         def fail(message: str, field: str, *, sub: tuple = ()) -> CaseFileError:
-            return CaseFileError(path, message, line=_line_of(root, ("cases", index, field) + sub),
+            return CaseFileError(path, message, line=_line_of(nodes.get(), ("cases", index, field) + sub),
                                  case=case.row, field=field)
 
         if case.row in seen:
@@ -282,7 +297,7 @@ def load_case_file(path: Path | str) -> CaseFile:
             err = exc.errors()[0]
             arg = ".".join(str(p) for p in err["loc"])
             message = "unknown argument for this check" if err["type"] == "extra_forbidden" else err["msg"]
-            raise CaseFileError(path, message, line=_line_of(root, ("cases", index, "args") + tuple(err["loc"])),
+            raise CaseFileError(path, message, line=_line_of(nodes.get(), ("cases", index, "args") + tuple(err["loc"])),
                                 case=case.row, field=f"args.{arg}" if arg else "args") from None
         except ValueError as exc:
             raise fail(str(exc), "args") from None
@@ -301,12 +316,12 @@ def load_case_file(path: Path | str) -> CaseFile:
             where = ("verdict_by_version", framework)
             if framework not in frameworks:
                 raise CaseFileError(path, f"the case is not measured on {framework}; its frameworks are "
-                                          f"{sorted(frameworks)}", line=_line_of(root, ("cases", index) + where),
+                                          f"{sorted(frameworks)}", line=_line_of(nodes.get(), ("cases", index) + where),
                                     case=case.row, field=".".join(where))
             for n, entry in enumerate(entries):
                 def fail_entry(message: str, sub: str) -> CaseFileError:
                     loc = where + (n, sub)
-                    return CaseFileError(path, message, line=_line_of(root, ("cases", index) + loc),
+                    return CaseFileError(path, message, line=_line_of(nodes.get(), ("cases", index) + loc),
                                          case=case.row, field=".".join(map(str, loc)))
 
                 if entry.verdict == case.current_verdict(framework):

@@ -21,8 +21,7 @@ from .cases import CaseFileError, load_cached
 from .results import CaseResult, Environment, Figures, PageRecord, ResultsFile
 
 RESULT_KEY = "mapping_result"
-WORKER_GROUP = {"tfkeras": "tensorflow", "keras2": "tensorflow", "torch": "torch-mindspore",
-                "mindspore": "torch-mindspore"}
+
 CASES_DIR = "cases"
 
 
@@ -57,10 +56,6 @@ class CaseFileCollector(pytest.File):
                 item = CaseItem.from_parent(self, name=f"{case.row} ({left})[{framework}]",
                                             case=case, framework=framework)
                 item.add_marker(getattr(pytest.mark, framework))
-                # With `-n 2 --dist loadgroup`, one worker takes TensorFlow's two Keras flavours and the
-                # other PyTorch and MindSpore, so neither imports all three frameworks (the costliest part
-                # of a run; see benchmarks/bench_conformance.py).
-                item.add_marker(pytest.mark.xdist_group(WORKER_GROUP[framework]))
                 yield item
 
 
@@ -154,6 +149,21 @@ def pytest_runtest_logreport(report):
 _CONFIG_RESULTS: list[str] = []
 
 
+def order_results(results: list[CaseResult], rootpath) -> list[CaseResult]:
+    """Case files in name order, rows in each file's order (= the page's table), then frameworks."""
+    order: dict[tuple[str, str], tuple[int, int]] = {}
+    for file_index, case_path in enumerate(sorted(Path(rootpath, CASES_DIR).glob("*.yaml"))):
+        try:
+            cf = load_cached(str(case_path))
+        except CaseFileError:
+            continue
+        for case_index, case in enumerate(cf.cases):
+            order[cf.page.id, case.row] = (file_index, case_index)
+    frameworks = list(ADAPTERS)
+    return sorted(results, key=lambda r: (order.get((r.page, r.row), (99, 0)),
+                                          frameworks.index(r.framework) if r.framework in frameworks else 99))
+
+
 def _environment(config) -> Environment:
     import importlib.metadata as md
 
@@ -183,24 +193,17 @@ def pytest_sessionfinish(session, exitstatus):
     path = config.getoption("--results")
     if not path or hasattr(config, "workerinput"):
         return
-    results = [CaseResult.model_validate_json(v) for v in _CONFIG_RESULTS]
+    results = order_results([CaseResult.model_validate_json(v) for v in _CONFIG_RESULTS], config.rootpath)
     pages = {}
-    order: dict[tuple[str, str], tuple[int, int]] = {}
-    for file_index, case_path in enumerate(sorted(Path(config.rootpath, CASES_DIR).glob("*.yaml"))):
+    for case_path in sorted(Path(config.rootpath, CASES_DIR).glob("*.yaml")):
         try:
             cf = load_cached(str(case_path))
         except CaseFileError:
             continue
-        for case_index, case in enumerate(cf.cases):
-            order[cf.page.id, case.row] = (file_index, case_index)
         p = cf.page
         pages[p.id] = PageRecord(kind=p.kind, id=p.id, title=p.title, docs_version=p.docs_version, language=p.language,
                                  address=p.address, written_against=p.written_against, frameworks=list(p.frameworks),
                                  case_file=os.path.relpath(case_path, config.rootpath), rows=len(cf.cases))
-    frameworks = list(ADAPTERS)
-    # page order, then the rows in the order of the case file (= the page's table), then framework
-    results.sort(key=lambda r: (order.get((r.page, r.row), (99, 0)), frameworks.index(r.framework)
-                                if r.framework in frameworks else 99))
     used = {r.page for r in results}
     ResultsFile(environment=_environment(config), pages=[v for k, v in pages.items() if k in used],
                 results=results).write(path)

@@ -6,7 +6,7 @@ real steps and final states must match. A shrunk failure prints a snippet that r
 """
 
 import pytest
-from hypothesis import given, note
+from hypothesis import given, note, target
 
 from mapping.adapters import ADAPTERS, get_adapter, missing_reason
 from mapping.compare import compare_results, mismatches, output_valid_mask
@@ -31,5 +31,8 @@ def test_generated_problems_match_reference(framework, problem):
     got = adapter.forward(problem.spec, weights, x, state, lengths)
     ref = reference_lstm(problem.spec, weights, x, state, lengths)
     select = output_valid_mask(problem.spec.batch_first, lengths, problem.batch, problem.steps)
-    bad = mismatches(compare_results(got, ref, forward_tolerance(framework, "float32", lengths is not None), select))
+    figures = compare_results(got, ref, forward_tolerance(framework, "float32", lengths is not None), select)
+    # steer the search toward the largest errors; --hypothesis-show-statistics prints the highest seen
+    target(max(f.max_abs for f in figures), label=f"max abs error ({framework})")
+    bad = mismatches(figures)
     assert not bad, "\n".join(bad)

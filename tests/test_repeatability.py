@@ -45,7 +45,8 @@ def sample() -> list[tuple[str, str, str]]:
         cf = load_cached(str(path))
         for case in cf.cases:
             for fw in cf.frameworks_of(case):
-                by_check.setdefault(case.check, []).append((str(path.relative_to(ROOT)), case.row, fw))
+                if missing_reason(fw) is None:  # sample what this environment can run
+                    by_check.setdefault(case.check, []).append((str(path.relative_to(ROOT)), case.row, fw))
     for check in sorted(by_check):
         options = by_check[check]
         fws = sorted({fw for _, _, fw in options}, key=list(ADAPTERS).index)
@@ -57,7 +58,7 @@ def sample() -> list[tuple[str, str, str]]:
                 pick = next(o for o in options if o[2] == other)
                 if pick not in items:
                     items.append(pick)
-    return [i for i in items if missing_reason(i[2]) is None]
+    return items
 
 
 def _hex(v):
@@ -114,9 +115,15 @@ def items():
 
 def test_sample_covers_every_check_and_framework(items):
     checks = {next(c.check for c in load_cached(str(ROOT / p)).cases if c.row == r) for p, r, _ in items}
-    assert checks == set(CHECKS) & {c.check for p in case_files(ROOT / "cases") for c in load_cached(str(p)).cases}
+    installed = {fw for fw in ADAPTERS if missing_reason(fw) is None}
+    runnable = set()
+    for p in case_files(ROOT / "cases"):
+        cf = load_cached(str(p))
+        runnable |= {c.check for c in cf.cases if installed & set(cf.frameworks_of(c))}
+    assert checks == set(CHECKS) & runnable
     assert {fw for *_, fw in items} == {fw for fw in ADAPTERS if missing_reason(fw) is None}
-    assert len(items) >= 12
+    if installed == set(ADAPTERS):  # a single-framework environment has fewer checks to sample
+        assert len(items) >= 12
 
 
 def test_same_figures_in_another_order_with_scrambled_generators_and_clock(items, monkeypatch):
