@@ -1,7 +1,7 @@
 """Hypothesis strategies for whole LSTM problems, and the snippet that reproduces one with the harness.
 
 Used by tests/test_generated.py. Two profiles are registered in conftest.py: ``ci`` (derandomised, 100
-examples per framework, the default) and ``nightly`` (5,000 examples, random); choose with
+examples per framework, the default) and ``nightly`` (2,000 examples per framework, random); choose with
 ``--hypothesis-profile nightly``.
 """
 

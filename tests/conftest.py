@@ -2,9 +2,9 @@
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-# CI: derandomised, 100 generated problems per framework. Nightly: `--hypothesis-profile nightly`.
+# CI: derandomised, 100 generated problems per framework. Nightly: `--hypothesis-profile nightly` (2,000 per framework).
 settings.register_profile("ci", max_examples=100, derandomize=True, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("nightly", max_examples=5000, deadline=None, print_blob=True,
+settings.register_profile("nightly", max_examples=2000, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")

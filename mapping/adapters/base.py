@@ -84,15 +84,7 @@ class Adapter(ABC):
         *,
         training: bool = False,
     ) -> LSTMResult:
-        inputs = check_inputs(spec, x, initial_state, lengths)
-        inputs = RunInputs(
-            x=inputs.x.astype(spec.dtype),
-            initial_state=None
-            if inputs.initial_state is None
-            else tuple(s.astype(spec.dtype) for s in inputs.initial_state),
-            lengths=inputs.lengths,
-            batch_first=inputs.batch_first,
-        )
+        inputs = _as_dtype(check_inputs(spec, x, initial_state, lengths), spec.dtype)
         return self._run(model, spec, inputs, training)
 
     def forward(
@@ -129,16 +121,16 @@ class Adapter(ABC):
         """
         inputs = check_inputs(spec, x, initial_state, lengths)
         check_upstream(spec, inputs.batch, inputs.steps, upstream)
-        inputs = RunInputs(
-            x=inputs.x.astype(spec.dtype),
-            initial_state=None
-            if inputs.initial_state is None
-            else tuple(s.astype(spec.dtype) for s in inputs.initial_state),
-            lengths=inputs.lengths,
-            batch_first=inputs.batch_first,
-        )
+        inputs = _as_dtype(inputs, spec.dtype)
         return self._gradients(model, spec, inputs, upstream.astype(spec.dtype))
 
     def _gradients(self, model: Any, spec: LSTMSpec, inputs: RunInputs, upstream: Upstream) -> Gradients:
         """Framework part of :meth:`gradients`, on validated inputs already cast to ``spec.dtype``."""
         raise NotImplementedError(f"{self.label}: gradients are not implemented by this adapter")
+
+
+def _as_dtype(inputs: RunInputs, dtype: str) -> RunInputs:
+    """Validated inputs with x and the initial state rounded to the spec's dtype (lengths stay integers)."""
+    state = None if inputs.initial_state is None else tuple(s.astype(dtype) for s in inputs.initial_state)
+    return RunInputs(x=inputs.x.astype(dtype), initial_state=state, lengths=inputs.lengths,
+                     batch_first=inputs.batch_first)

@@ -54,16 +54,7 @@ class TorchAdapter(Adapter):
         x = torch.from_numpy(np.ascontiguousarray(inputs.x))
         hx = None if inputs.initial_state is None else tuple(torch.from_numpy(s) for s in inputs.initial_state)
         with torch.no_grad():
-            if inputs.lengths is None:
-                out, (h_n, c_n) = model(x, hx)
-            else:
-                packed = torch.nn.utils.rnn.pack_padded_sequence(
-                    x, torch.from_numpy(inputs.lengths), batch_first=spec.batch_first, enforce_sorted=False
-                )
-                packed_out, (h_n, c_n) = model(packed, hx)
-                out, _ = torch.nn.utils.rnn.pad_packed_sequence(
-                    packed_out, batch_first=spec.batch_first, total_length=inputs.steps
-                )
+            out, h_n, c_n = _forward(model, spec, inputs, x, hx)
         return LSTMResult(out.numpy(), h_n.numpy(), c_n.numpy())
 
     def export_weights(self, model: torch.nn.LSTM, spec: LSTMSpec) -> CanonicalWeights:
@@ -81,16 +72,7 @@ class TorchAdapter(Adapter):
         hx = None
         if inputs.initial_state is not None:
             hx = tuple(torch.from_numpy(np.ascontiguousarray(s)).requires_grad_(True) for s in inputs.initial_state)
-        if inputs.lengths is None:
-            out, (h_n, c_n) = model(x, hx)
-        else:
-            packed = torch.nn.utils.rnn.pack_padded_sequence(
-                x, torch.from_numpy(inputs.lengths), batch_first=spec.batch_first, enforce_sorted=False
-            )
-            packed_out, (h_n, c_n) = model(packed, hx)
-            out, _ = torch.nn.utils.rnn.pad_packed_sequence(
-                packed_out, batch_first=spec.batch_first, total_length=inputs.steps
-            )
+        out, h_n, c_n = _forward(model, spec, inputs, x, hx)
         g_out, g_h, g_c = (torch.from_numpy(np.ascontiguousarray(a)) for a in (upstream.output, upstream.h_n, upstream.c_n))
         loss = (out * g_out).sum() + (h_n * g_h).sum() + (c_n * g_c).sum()
         names, params = zip(*model.named_parameters())
@@ -103,3 +85,16 @@ class TorchAdapter(Adapter):
             (dh0, dc0), rest = rest[:2], rest[2:]
         weights = converters.from_torch_state_dict(spec, dict(zip(names, rest)))
         return Gradients(x=dx, h0=dh0, c0=dc0, weights=weights)
+
+
+def _forward(model: torch.nn.LSTM, spec: LSTMSpec, inputs: RunInputs, x: torch.Tensor, hx):
+    """The forward call users write: plain, or through a packed sequence when lengths are given."""
+    if inputs.lengths is None:
+        out, (h_n, c_n) = model(x, hx)
+        return out, h_n, c_n
+    packed = torch.nn.utils.rnn.pack_padded_sequence(
+        x, torch.from_numpy(inputs.lengths), batch_first=spec.batch_first, enforce_sorted=False
+    )
+    packed_out, (h_n, c_n) = model(packed, hx)
+    out, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=spec.batch_first, total_length=inputs.steps)
+    return out, h_n, c_n
