@@ -60,7 +60,9 @@ def combine(paths: list[Path], out: Path) -> Path:
         for page in f.pages:
             pages.setdefault(page.id, page)
     results = order_results([r for f in files for r in f.results], ROOT)
-    return ResultsFile(environment=files[0].environment, pages=list(pages.values()), results=results).write(out)
+    first_seen = list(dict.fromkeys(r.page for r in results))
+    ordered = sorted(pages.values(), key=lambda p: first_seen.index(p.id) if p.id in first_seen else len(first_seen))
+    return ResultsFile(environment=files[0].environment, pages=ordered, results=results).write(out)
 
 
 def main(argv: list[str] | None = None) -> int:

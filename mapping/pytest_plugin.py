@@ -149,14 +149,26 @@ def pytest_runtest_logreport(report):
 _CONFIG_RESULTS: list[str] = []
 
 
-def order_results(results: list[CaseResult], rootpath) -> list[CaseResult]:
-    """Case files in name order, rows in each file's order (= the page's table), then frameworks."""
-    order: dict[tuple[str, str], tuple[int, int]] = {}
-    for file_index, case_path in enumerate(sorted(Path(rootpath, CASES_DIR).glob("*.yaml"))):
+cf_paths: dict[int, Path] = {}
+
+
+def _case_files_in_report_order(rootpath) -> list:
+    """Valid case files, the vendors' mapping pages first, then the supplements, each by file name."""
+    files = []
+    for case_path in sorted(Path(rootpath, CASES_DIR).glob("*.yaml")):
         try:
             cf = load_cached(str(case_path))
         except CaseFileError:
             continue
+        cf_paths[id(cf)] = case_path
+        files.append(cf)
+    return sorted(files, key=lambda cf: cf.page.kind != "mapping_page")
+
+
+def order_results(results: list[CaseResult], rootpath) -> list[CaseResult]:
+    """Mapping pages before supplements, rows in each file's order (= the page's table), then frameworks."""
+    order: dict[tuple[str, str], tuple[int, int]] = {}
+    for file_index, cf in enumerate(_case_files_in_report_order(rootpath)):
         for case_index, case in enumerate(cf.cases):
             order[cf.page.id, case.row] = (file_index, case_index)
     frameworks = list(ADAPTERS)
@@ -195,11 +207,8 @@ def pytest_sessionfinish(session, exitstatus):
         return
     results = order_results([CaseResult.model_validate_json(v) for v in _CONFIG_RESULTS], config.rootpath)
     pages = {}
-    for case_path in sorted(Path(config.rootpath, CASES_DIR).glob("*.yaml")):
-        try:
-            cf = load_cached(str(case_path))
-        except CaseFileError:
-            continue
+    for cf in _case_files_in_report_order(config.rootpath):
+        case_path = cf_paths[id(cf)]
         p = cf.page
         pages[p.id] = PageRecord(kind=p.kind, id=p.id, title=p.title, docs_version=p.docs_version, language=p.language,
                                  address=p.address, written_against=p.written_against, frameworks=list(p.frameworks),
