@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from .outputs import LSTMResult, check_inputs, valid_steps
+from .outputs import LSTMResult, RunInputs, check_inputs, valid_steps
 from .spec import LSTMSpec
 from .weights import CanonicalWeights, DirectionWeights
 
@@ -78,16 +78,13 @@ def run_direction(
     return outputs, h, c
 
 
-def reference_lstm(
-    spec: LSTMSpec,
-    weights: CanonicalWeights,
-    x: np.ndarray,
-    initial_state: tuple[np.ndarray, np.ndarray] | None = None,
-    lengths: np.ndarray | list[int] | None = None,
-) -> LSTMResult:
-    """Run the reference in float64 and return outputs in the harness convention."""
-    inputs = check_inputs(spec, x, initial_state, lengths)
-    weights.check_shapes()
+def prepare(spec: LSTMSpec, inputs: RunInputs):
+    """Validated inputs in the reference's working form: float64, time-major, ``go_backwards`` applied.
+
+    Returns ``(x, h0, c0, lengths, valid)``: x ``(time, batch, features)``, the initial states (zeros
+    when none were given), each sample's length, and the ``(time, batch)`` mask of real steps. Shared by
+    the forward pass and the analytic backward pass (:mod:`mapping.reference_grad`).
+    """
     xt = np.asarray(inputs.x, dtype=np.float64)
     if spec.batch_first:
         xt = xt.transpose(1, 0, 2)
@@ -102,6 +99,20 @@ def reference_lstm(
     valid = valid_steps(lens, batch, steps)
     if spec.go_backwards:
         xt, valid = xt[::-1], valid[::-1]
+    return xt, h0, c0, lens, valid
+
+
+def reference_lstm(
+    spec: LSTMSpec,
+    weights: CanonicalWeights,
+    x: np.ndarray,
+    initial_state: tuple[np.ndarray, np.ndarray] | None = None,
+    lengths: np.ndarray | list[int] | None = None,
+) -> LSTMResult:
+    """Run the reference in float64 and return outputs in the harness convention."""
+    inputs = check_inputs(spec, x, initial_state, lengths)
+    weights.check_shapes()
+    xt, h0, c0, lens, valid = prepare(spec, inputs)
     act = ACTIVATIONS[spec.activation]
     ract = ACTIVATIONS[spec.recurrent_activation]
 

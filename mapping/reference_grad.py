@@ -47,8 +47,8 @@ from typing import Callable
 
 import numpy as np
 
-from .outputs import check_inputs, valid_steps
-from .reference import ACTIVATIONS, reverse_padded
+from .outputs import check_inputs
+from .reference import ACTIVATIONS, prepare, reverse_padded
 from .spec import LSTMSpec
 from .weights import CanonicalWeights, DirectionWeights
 
@@ -250,24 +250,13 @@ def reference_gradients(
     """
     inputs = check_inputs(spec, x, initial_state, lengths)
     weights.check_shapes()
-    xt = np.asarray(inputs.x, dtype=np.float64)
     check_upstream(spec, inputs.batch, inputs.steps, upstream)
+    xt, h0, c0, lens, valid = prepare(spec, inputs)
     g_out = np.asarray(upstream.output, dtype=np.float64)
     if spec.batch_first:
-        xt, g_out = xt.transpose(1, 0, 2), g_out.transpose(1, 0, 2)
-    steps, batch = xt.shape[:2]
-    n_states = spec.num_layers * spec.num_directions
+        g_out = g_out.transpose(1, 0, 2)
     g_h = np.asarray(upstream.h_n, dtype=np.float64)
     g_c = np.asarray(upstream.c_n, dtype=np.float64)
-    if inputs.initial_state is None:
-        h0 = np.zeros((n_states, batch, spec.output_size))
-        c0 = np.zeros((n_states, batch, spec.hidden_size))
-    else:
-        h0, c0 = (np.asarray(s, dtype=np.float64) for s in inputs.initial_state)
-    lens = inputs.lengths if inputs.lengths is not None else np.full(batch, steps)
-    valid = valid_steps(lens, batch, steps)
-    if spec.go_backwards:
-        xt, valid = xt[::-1], valid[::-1]
     act, ract = ACTIVATIONS[spec.activation], ACTIVATIONS[spec.recurrent_activation]
     dact, dract = DERIVATIVES[spec.activation], DERIVATIVES[spec.recurrent_activation]
 

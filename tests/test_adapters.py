@@ -8,27 +8,18 @@ where each is written next to the error measured over this grid.
 import numpy as np
 import pytest
 
-from mapping.adapters import ADAPTERS, get_adapter, missing_reason
 from mapping.compare import compare_results, mismatches, output_valid_mask
-from mapping.grid import check_spec, grid_specs, spec_id
+from mapping.grid import check_spec
 from mapping.reference import reference_lstm
 from mapping.spec import LSTMSpec
 from mapping.tolerances import tolerance
 from mapping.weights import random_inputs, random_state, random_weights
+from support import GRID_PARAMS, adapter_or_skip, framework_params
 
 
-def adapter_or_skip(name):
-    reason = missing_reason(name)
-    if reason:
-        pytest.skip(reason)
-    return get_adapter(name)
 
 
-PARAMS = [pytest.param(name, spec, id=f"{name}-{spec_id(spec)}", marks=getattr(pytest.mark, name))
-          for name in ADAPTERS for spec in grid_specs()]
-
-
-@pytest.mark.parametrize("framework, spec", PARAMS)
+@pytest.mark.parametrize("framework, spec", GRID_PARAMS)
 def test_grid_against_reference(framework, spec):
     adapter = adapter_or_skip(framework)
     reason = adapter.unsupported_reason(spec)
@@ -40,7 +31,7 @@ def test_grid_against_reference(framework, spec):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("framework", [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ADAPTERS])
+@pytest.mark.parametrize("framework", framework_params())
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_lengths_real_steps_and_final_states(framework, bidirectional):
     adapter = adapter_or_skip(framework)
@@ -56,7 +47,7 @@ def test_lengths_real_steps_and_final_states(framework, bidirectional):
     assert not mismatches(figures), mismatches(figures)
 
 
-@pytest.mark.parametrize("framework", [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ADAPTERS])
+@pytest.mark.parametrize("framework", framework_params())
 def test_export_round_trip_through_framework(framework):
     adapter = adapter_or_skip(framework)
     spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True)
@@ -68,7 +59,7 @@ def test_export_round_trip_through_framework(framework):
         np.testing.assert_allclose(back[key].b_ih + back[key].b_hh, w[key].b_ih + w[key].b_hh, atol=1e-6)
 
 
-@pytest.mark.parametrize("framework", [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ADAPTERS])
+@pytest.mark.parametrize("framework", framework_params())
 def test_bad_input_is_a_clear_error_not_a_framework_traceback(framework):
     from mapping.errors import SpecError
 
@@ -78,7 +69,7 @@ def test_bad_input_is_a_clear_error_not_a_framework_traceback(framework):
         adapter.forward(spec, random_weights(spec), np.zeros((2, 5, 7)))
 
 
-@pytest.mark.parametrize("framework", [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ("tfkeras", "keras2")])
+@pytest.mark.parametrize("framework", framework_params(("tfkeras", "keras2")))
 def test_go_backwards_stack_reverses_once(framework):
     """Several layers with go_backwards: the input is reversed once, as the spec and reference say."""
     adapter = adapter_or_skip(framework)

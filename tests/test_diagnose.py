@@ -19,6 +19,7 @@ from mapping.faults import FAULTS
 from mapping.outputs import LSTMResult
 from mapping.spec import LSTMSpec
 from mapping.weights import CanonicalWeights, random_inputs, random_state, random_weights
+from support import adapter_or_skip
 
 PERMUTATIONS = [p for p in itertools.permutations(range(4)) if p != (0, 1, 2, 3)]
 
@@ -140,12 +141,9 @@ DIAGNOSABLE = [(f, fw) for f in FAULTS if f.demo is not None for fw in f.framewo
 
 @pytest.mark.parametrize("fault, framework", DIAGNOSABLE, ids=[f"{f.name}-{fw}" for f, fw in DIAGNOSABLE])
 def test_diagnosis_names_the_injected_fault(fault, framework):
-    from mapping.adapters import get_adapter, missing_reason
     from mapping.compare import compare_results, mismatches, output_valid_mask
 
-    if missing_reason(framework):
-        pytest.skip(missing_reason(framework))
-    adapter = get_adapter(framework)
+    adapter = adapter_or_skip(framework)
     demo = fault.demo
     p = problem(state=demo.state, lengths=demo.lengths, batch=demo.batch, steps=demo.steps, **demo.spec)
     tol = _tolerance(framework, p.spec.dtype, p.lengths is not None)
@@ -176,14 +174,11 @@ def test_diagnosis_names_the_injected_fault(fault, framework):
 def test_failure_message_has_a_diagnosis_line(fault_name, case_path, row, framework, words):
     from pathlib import Path
 
-    from mapping.adapters import get_adapter, missing_reason
     from mapping.cases import load_case_file
     from mapping.faults import FAULTS_BY_NAME
     from mapping.runner import judge
 
-    if missing_reason(framework):
-        pytest.skip(missing_reason(framework))
-    get_adapter(framework)
+    adapter_or_skip(framework)
     path = Path(__file__).resolve().parents[1] / case_path
     case_file = load_case_file(path)
     case = next(c for c in case_file.cases if c.row == row)

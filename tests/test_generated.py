@@ -8,22 +8,19 @@ real steps and final states must match. A shrunk failure prints a snippet that r
 import pytest
 from hypothesis import given, note, target
 
-from mapping.adapters import ADAPTERS, get_adapter, missing_reason
 from mapping.compare import compare_results, mismatches, output_valid_mask
 from mapping.generated import problems
 from mapping.reference import reference_lstm
 from mapping.tolerances import forward_tolerance
+from support import adapter_or_skip, framework_params
 
-FRAMEWORKS = [pytest.param(name, marks=getattr(pytest.mark, name)) for name in ADAPTERS]
+FRAMEWORKS = framework_params()
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @given(problem=problems(dtypes=("float32",)))
 def test_generated_problems_match_reference(framework, problem):
-    reason = missing_reason(framework)
-    if reason:
-        pytest.skip(reason)
-    adapter = get_adapter(framework)
+    adapter = adapter_or_skip(framework)
     if adapter.unsupported_reason(problem.spec):
         return
     note("reproduce with:\n" + problem.snippet(framework))

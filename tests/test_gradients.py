@@ -11,14 +11,14 @@ grid by ``python -m mapping.measure_gradients``.
 import numpy as np
 import pytest
 
-from mapping.adapters import ADAPTERS, get_adapter, missing_reason
+from mapping.adapters import missing_reason
 from mapping.compare import field_figures, mismatches
-from mapping.grid import grid_specs, spec_id
 from mapping.measure_gradients import gradient_pairs
 from mapping.reference_grad import Upstream, random_upstream, reference_gradients
 from mapping.spec import LSTMSpec
 from mapping.tolerances import gradient_tolerance
 from mapping.weights import random_inputs, random_state, random_weights
+from support import GRID_PARAMS, adapter_or_skip, framework_params
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -36,19 +36,10 @@ def _torch_single_thread():
     torch.set_num_threads(threads)
 
 
-def adapter_or_skip(name):
-    reason = missing_reason(name)
-    if reason:
-        pytest.skip(reason)
-    return get_adapter(name)
+FRAMEWORKS = framework_params()
 
 
-PARAMS = [pytest.param(name, spec, id=f"{name}-{spec_id(spec)}", marks=getattr(pytest.mark, name))
-          for name in ADAPTERS for spec in grid_specs()]
-FRAMEWORKS = [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ADAPTERS]
-
-
-@pytest.mark.parametrize("framework, spec", PARAMS)
+@pytest.mark.parametrize("framework, spec", GRID_PARAMS)
 def test_gradients_over_grid_against_reference(framework, spec):
     adapter = adapter_or_skip(framework)
     reason = adapter.unsupported_reason(spec)

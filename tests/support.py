@@ -1,0 +1,24 @@
+"""Helpers shared by the framework tests: skip-or-get an adapter, and parameters carrying framework markers."""
+
+import pytest
+
+from mapping.adapters import ADAPTERS, get_adapter, missing_reason
+from mapping.grid import grid_specs, spec_id
+
+
+def adapter_or_skip(name: str):
+    """The adapter, or a skip that says which framework is missing."""
+    reason = missing_reason(name)
+    if reason:
+        pytest.skip(reason)
+    return get_adapter(name)
+
+
+def framework_params(names=tuple(ADAPTERS)) -> list:
+    """One parameter per framework, marked so that ``-m <framework>`` selects it."""
+    return [pytest.param(n, marks=getattr(pytest.mark, n)) for n in names]
+
+
+#: (framework, spec) over the adapter grid, with readable ids and framework markers.
+GRID_PARAMS = [pytest.param(name, spec, id=f"{name}-{spec_id(spec)}", marks=getattr(pytest.mark, name))
+               for name in ADAPTERS for spec in grid_specs()]
