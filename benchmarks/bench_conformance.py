@@ -104,8 +104,8 @@ def replay(frameworks: list[str], events: dict[str, list[dict]]) -> None:
     for name in ("tfkeras", "keras2"):
         if name not in frameworks:
             continue
-        import torch  # noqa: F401  (the import order the suite uses)
         import tensorflow as tf
+        import torch  # noqa: F401  (the import order the suite uses)
 
         keras = tf.keras if name == "tfkeras" else __import__("tf_keras")
         stacks: dict[int, list] = {}

@@ -38,28 +38,30 @@ def _time(cmd) -> float:
 
 def build_and_run(name: str) -> tuple[float, float]:
     from mapping.adapters import get_adapter
-    from mapping.spec import LSTMSpec
+    from mapping.problem import Problem
+    from mapping.spec import LayerSpec
     from mapping.weights import random_inputs, random_weights
 
     adapter = get_adapter(name)
-    spec = LSTMSpec(input_size=3, hidden_size=4)
-    w, x = random_weights(spec), random_inputs(spec, 2, 5)
+    spec = LayerSpec.parse(dict(input_size=3, hidden_size=4))
+    problem = Problem(spec, random_weights(spec), random_inputs(spec, 2, 5))
     start = time.perf_counter()
-    adapter.forward(spec, w, x)
+    adapter.forward(problem)
     first = time.perf_counter() - start
     times = []
     for _ in range(20):
         start = time.perf_counter()
-        adapter.forward(spec, w, x)
+        adapter.forward(problem)
         times.append(time.perf_counter() - start)
     return first, statistics.median(times)
 
 
 def main() -> None:
-    from mapping.adapters import ADAPTERS, is_available
+    from mapping.adapters import is_available
+    from mapping.frameworks import NAMES
 
     print(f"{'framework':10s} {'cold import':>12s} {'first build+run':>16s} {'build+run (median)':>19s}")
-    for name in ADAPTERS:
+    for name in NAMES:
         if not is_available(name):
             print(f"{name:10s} not installed")
             continue

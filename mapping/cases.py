@@ -29,15 +29,23 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from .adapters import ADAPTERS
+from . import frameworks, ops, versions
 from .errors import MappingError
 from .verdicts import NEEDS_CORRECTION, Verdict
 
-FrameworkName = Literal["torch", "tfkeras", "keras2", "mindspore"]
+#: A framework's name in a case file (``verdict: {torch: ...}``), from the registry.
+FrameworkName = Literal[frameworks.NAMES]  # type: ignore[valid-type]
+#: The recurrent op a page is about, from the op registry.
+OpName = Literal[tuple(ops.OPS)]  # type: ignore[valid-type]
 
 
 class CaseFileError(MappingError, ValueError):
@@ -85,6 +93,8 @@ class Page(_Strict):
     reference_addresses: dict[str, str] = {}
     renderings: list[Rendering] = []
     written_against: dict[str, str]
+    #: The recurrent op the page is about; every spec in its cases is of this op unless it says otherwise.
+    op: OpName = "lstm"
     frameworks: list[FrameworkName] = Field(min_length=1)
     example_rows: list[str] = []
 
@@ -98,24 +108,6 @@ class Page(_Strict):
 class ToleranceOverride(_Strict):
     value: float = Field(gt=0)
     reason: str = Field(min_length=10)
-
-
-def parse_specifier(text: str) -> SpecifierSet:
-    """A PEP 440 specifier set (``<2.16``, ``==2.15.*``, ``>=2.8,<2.10``); ValueError with an example if not."""
-    try:
-        if not text.strip():
-            raise InvalidSpecifier(text)
-        return SpecifierSet(text)
-    except InvalidSpecifier:
-        raise ValueError(f"not a PEP 440 version specifier: {text!r} (write e.g. '==2.15.*', '<2.16' or "
-                         "'>=2.8,<2.10')") from None
-
-
-def parse_version(text: str) -> Version:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        raise ValueError(f"not a PEP 440 version: {text!r} (write e.g. '2.15.0')") from None
 
 
 class VersionVerdict(_Strict):
@@ -133,19 +125,19 @@ class VersionVerdict(_Strict):
     @field_validator("versions")
     @classmethod
     def _specifier(cls, value: str) -> str:
-        parse_specifier(value)
+        versions.parse_specifier(value)
         return value
 
     @field_validator("measured_on")
     @classmethod
     def _versions(cls, value: list[str]) -> list[str]:
         for version in value:
-            parse_version(version)
+            versions.parse_version(version)
         return value
 
     def matches(self, version: str) -> bool:
         """Whether ``version`` (a local suffix such as ``+cpu`` is ignored) falls under this entry."""
-        return parse_specifier(self.versions).contains(parse_version(version).public, prereleases=True)
+        return versions.matches(self.versions, version)
 
 
 class Case(_Strict):
@@ -236,7 +228,9 @@ class _LazyNodes:
 
 def load_case_file(path: Path | str) -> CaseFile:
     """Parse and validate one case file; raise :class:`CaseFileError` on any problem."""
-    from .checks import CHECKS  # the vocabulary; imported late because checks import this module
+    from .checks import (
+        CHECKS,  # the vocabulary; imported late because checks import this module
+    )
 
     path = Path(path)
     try:

@@ -1,4 +1,9 @@
-"""Comparing a framework's result with the reference: figures for the report, assertions for the tests."""
+"""Comparing a framework's result with the reference: the one tolerance test, figures for the report.
+
+Every comparison in the harness goes through :func:`within_tolerance`: an element passes when
+``|a - e| <= tol * (1 + |e|)`` (absolute near zero, relative for large values; NaN never passes), the
+same test as ``numpy.testing.assert_allclose(rtol=tol, atol=tol)``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .outputs import LSTMResult
+from .problem import RunResult
 
 
 @dataclass(frozen=True)
@@ -25,15 +30,13 @@ class FieldFigures:
     def shapes_match(self) -> bool:
         return self.shape_actual == self.shape_expected
 
-    def as_dict(self) -> dict:
-        return {
-            "field": self.field,
-            "shape_actual": list(self.shape_actual),
-            "shape_expected": list(self.shape_expected),
-            "max_abs": self.max_abs,
-            "max_rel": self.max_rel,
-            "within": self.within,
-        }
+
+def within_tolerance(actual, expected, tol: float) -> np.ndarray:
+    """Boolean array, True where ``|actual - expected| <= tol * (1 + |expected|)`` (NaN is never within)."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.abs(a - e) <= tol * (1.0 + np.abs(e))
 
 
 def field_figures(
@@ -41,8 +44,7 @@ def field_figures(
 ) -> FieldFigures:
     """Errors of ``actual`` against ``expected``; ``select`` (a boolean mask) limits which elements count.
 
-    An element is within tolerance when ``|a - e| <= tol * (1 + |e|)`` (absolute near zero, relative for
-    large values), the same test as ``numpy.testing.assert_allclose(rtol=tol, atol=tol)``.
+    An element is within tolerance by :func:`within_tolerance`.
     """
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
@@ -54,7 +56,7 @@ def field_figures(
         diff = np.where(select, diff, 0.0)
     if diff.size == 0:
         return FieldFigures(name, actual.shape, expected.shape, 0.0, 0.0, 1.0, None)
-    ok = diff <= tol * (1.0 + np.abs(expected))
+    ok = within_tolerance(actual, expected, tol)
     if select is not None:
         within = float(ok[select].mean()) if select.any() else 1.0
     else:
@@ -74,14 +76,16 @@ def field_figures(
 
 
 def compare_results(
-    actual: LSTMResult, expected: LSTMResult, tol: float, output_select: np.ndarray | None = None
+    actual: RunResult, expected: RunResult, tol: float, output_select: np.ndarray | None = None
 ) -> list[FieldFigures]:
-    """Figures for output, h_n and c_n. ``output_select`` restricts the output comparison (e.g. real steps)."""
-    return [
-        field_figures("output", actual.output, expected.output, tol, output_select),
-        field_figures("h_n", actual.h_n, expected.h_n, tol),
-        field_figures("c_n", actual.c_n, expected.c_n, tol),
-    ]
+    """Figures for the output and every final state of ``expected``, in its order (output, h_n, c_n for LSTM).
+
+    ``output_select`` restricts the output comparison (e.g. to real steps: :meth:`Problem.output_mask`); a
+    field ``actual`` lacks counts as a shape mismatch.
+    """
+    got = actual.fields()
+    return [field_figures(name, got.get(name, np.empty(0)), ref, tol, output_select if name == "output" else None)
+            for name, ref in expected.fields().items()]
 
 
 def mismatches(figures: list[FieldFigures]) -> list[str]:
@@ -96,12 +100,3 @@ def mismatches(figures: list[FieldFigures]) -> list[str]:
                 f"{100 * (1 - f.within):.1f}% of elements out of tolerance"
             )
     return lines
-
-
-def output_valid_mask(batch_first: bool, lengths: np.ndarray | None, batch: int, steps: int) -> np.ndarray | None:
-    """Boolean mask over the output's (batch, time) or (time, batch) axes, True at real steps."""
-    if lengths is None:
-        return None
-    valid = np.arange(steps)[:, None] < np.asarray(lengths)[None, :]  # (time, batch)
-    valid = valid.T if batch_first else valid
-    return valid[..., None]

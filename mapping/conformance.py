@@ -20,8 +20,11 @@ import tempfile
 import threading
 from pathlib import Path
 
+from . import frameworks
+
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = {"tensorflow": "tfkeras or keras2", "torch+mindspore": "torch or mindspore"}
+#: process group -> the pytest marker expression selecting its frameworks (from the framework registry)
+FAMILIES = {group: " or ".join(names) for group, names in frameworks.process_groups().items()}
 
 
 def _stream(prefix: str, proc: subprocess.Popen) -> None:
@@ -66,7 +69,7 @@ def combine(paths: list[Path], out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mapping.conformance", description=__doc__,
+    parser = argparse.ArgumentParser(prog="mapping conformance", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--environment-name", default="all")
     parser.add_argument("--results-dir", default=str(ROOT / "reports" / "results"))

@@ -1,8 +1,8 @@
-"""Hypothesis strategies for whole LSTM problems, and the snippet that reproduces one with the harness.
+"""Hypothesis strategies for whole problems, and the snippet that reproduces one with the harness.
 
-Used by tests/test_generated.py. Two profiles are registered in conftest.py: ``ci`` (derandomised, 100
-examples per framework, the default) and ``nightly`` (2,000 examples per framework, random); choose with
-``--hypothesis-profile nightly``.
+Used by tests/test_generated.py. Two profiles are registered in tests/conftest.py: ``ci`` (derandomised,
+100 examples per framework, the default) and ``nightly`` (2,000 examples per framework, random); choose
+with ``--hypothesis-profile nightly``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from .spec import LSTMSpec
+from .problem import Problem
+from .spec import LayerSpec
 from .weights import random_inputs, random_state, random_weights
 
 
 @dataclass(frozen=True)
-class Problem:
-    spec: LSTMSpec
+class RandomProblem:
+    """What hypothesis draws: a spec and the seeds and sizes a :class:`~mapping.problem.Problem` is made from."""
+
+    spec: LayerSpec
     batch: int
     steps: int
     seed: int
@@ -26,12 +29,12 @@ class Problem:
     with_state: bool
     lengths: tuple[int, ...] | None
 
-    def arrays(self):
+    def problem(self) -> Problem:
         weights = random_weights(self.spec, seed=self.seed)
         x = random_inputs(self.spec, self.batch, self.steps, seed=self.seed + 1, scale=self.input_scale)
         state = random_state(self.spec, self.batch, seed=self.seed + 2) if self.with_state else None
         lengths = None if self.lengths is None else np.array(self.lengths)
-        return weights, x, state, lengths
+        return Problem(self.spec, weights, x, state, lengths)
 
     def snippet(self, framework: str) -> str:
         """Python that rebuilds this problem and compares ``framework`` with the reference."""
@@ -39,25 +42,25 @@ class Problem:
         return "\n".join([
             "import numpy as np",
             "from mapping.adapters import get_adapter",
-            "from mapping.compare import compare_results, output_valid_mask",
-            "from mapping.reference import reference_lstm",
-            "from mapping.spec import LSTMSpec",
+            "from mapping.compare import compare_results",
+            "from mapping.problem import Problem",
+            "from mapping.spec import LayerSpec",
             "from mapping.weights import random_inputs, random_state, random_weights",
-            f"spec = LSTMSpec(**{fields!r})",
+            f"spec = LayerSpec.parse({fields!r})",
             f"w = random_weights(spec, seed={self.seed})",
             f"x = random_inputs(spec, {self.batch}, {self.steps}, seed={self.seed + 1}, scale={self.input_scale!r})",
             f"state = {f'random_state(spec, {self.batch}, seed={self.seed + 2})' if self.with_state else 'None'}",
             f"lengths = {None if self.lengths is None else f'np.array({list(self.lengths)})'}",
-            f"got = get_adapter({framework!r}).forward(spec, w, x, state, lengths)",
-            "ref = reference_lstm(spec, w, x, state, lengths)",
-            f"select = output_valid_mask(spec.batch_first, lengths, {self.batch}, {self.steps})",
-            f"print(compare_results(got, ref, tol=1e-6, output_select=select))",
+            "problem = Problem(spec, w, x, state, lengths)",
+            f"got = get_adapter({framework!r}).forward(problem)",
+            "print(compare_results(got, problem.reference(), tol=1e-6, output_select=problem.output_mask()))",
         ])
 
 
 @st.composite
-def problems(draw, dtypes: tuple[str, ...] = ("float32",)) -> Problem:
-    spec = LSTMSpec(
+def problems(draw, dtypes: tuple[str, ...] = ("float32",), op: str = "lstm") -> RandomProblem:
+    spec = LayerSpec.parse(dict(
+        op=op,
         input_size=draw(st.integers(1, 6), label="input_size"),
         hidden_size=draw(st.integers(1, 8), label="hidden_size"),
         num_layers=draw(st.integers(1, 3), label="num_layers"),
@@ -65,13 +68,13 @@ def problems(draw, dtypes: tuple[str, ...] = ("float32",)) -> Problem:
         batch_first=draw(st.booleans(), label="batch_first"),
         bias=draw(st.booleans(), label="bias"),
         dtype=draw(st.sampled_from(dtypes), label="dtype"),
-    )
+    ))
     batch = draw(st.integers(1, 4), label="batch")
     steps = draw(st.integers(1, 8), label="steps")
     lengths = None
     if draw(st.booleans(), label="padded"):
         lengths = tuple(draw(st.lists(st.integers(1, steps), min_size=batch, max_size=batch), label="lengths"))
-    return Problem(
+    return RandomProblem(
         spec=spec,
         batch=batch,
         steps=steps,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compare import FieldFigures, compare_results
-from .reference import reference_lstm
-from .spec import LSTMSpec
+from .problem import Problem
+from .spec import LayerSpec
 from .weights import random_inputs, random_state, random_weights
 
 INPUT_SIZE = 4
@@ -29,9 +29,10 @@ INITIAL_STATE = (False, True)
 DTYPES = ("float32", "float64")
 
 
-def grid_specs(dtypes: tuple[str, ...] = DTYPES) -> list[LSTMSpec]:
+def grid_specs(dtypes: tuple[str, ...] = DTYPES, op: str = "lstm") -> list[LayerSpec]:
     return [
-        LSTMSpec(
+        LayerSpec.parse(dict(
+            op=op,
             input_size=INPUT_SIZE,
             hidden_size=HIDDEN_SIZE,
             num_layers=layers,
@@ -39,17 +40,17 @@ def grid_specs(dtypes: tuple[str, ...] = DTYPES) -> list[LSTMSpec]:
             batch_first=batch_first,
             bias=bias,
             dtype=dtype,
-        )
+        ))
         for dtype, layers, bidi, batch_first, bias in itertools.product(
             dtypes, NUM_LAYERS, BIDIRECTIONAL, BATCH_FIRST, BIAS
         )
     ]
 
 
-def spec_id(spec: LSTMSpec) -> str:
-    """A short readable id: ``L2-bi-tm-nobias-float32``."""
+def spec_id(spec: LayerSpec) -> str:
+    """A short readable id: ``L2-bi-tm-nobias-float32`` (prefixed with the op unless it is LSTM)."""
     return "-".join(
-        [
+        ([spec.op] if spec.op != "lstm" else []) + [
             f"L{spec.num_layers}",
             "bi" if spec.bidirectional else "uni",
             "bf" if spec.batch_first else "tm",
@@ -63,10 +64,10 @@ def spec_id(spec: LSTMSpec) -> str:
 class InputVariant:
     label: str
     x: np.ndarray
-    initial_state: tuple[np.ndarray, np.ndarray] | None
+    initial_state: tuple[np.ndarray, ...] | None
 
 
-def input_variants(spec: LSTMSpec) -> list[InputVariant]:
+def input_variants(spec: LayerSpec) -> list[InputVariant]:
     variants = []
     for batch, steps, with_state in itertools.product(BATCHES, SEQ_LENS, INITIAL_STATE):
         x = random_inputs(spec, batch, steps, seed=10 * batch + steps)
@@ -76,13 +77,15 @@ def input_variants(spec: LSTMSpec) -> list[InputVariant]:
     return variants
 
 
-def check_spec(adapter, spec: LSTMSpec, tol: float, seed: int = 0) -> list[tuple[str, list[FieldFigures]]]:
-    """Build once, run every input variant, return the figures per variant."""
+def problems(spec: LayerSpec, seed: int = 0) -> list[tuple[str, Problem]]:
+    """Every input variant of ``spec`` as a problem with the spec's seeded weights."""
     weights = random_weights(spec, seed=seed)
-    model = adapter.build(spec, weights)
-    out = []
-    for variant in input_variants(spec):
-        expected = reference_lstm(spec, weights, variant.x, variant.initial_state)
-        actual = adapter.run(model, spec, variant.x, variant.initial_state)
-        out.append((variant.label, compare_results(actual, expected, tol)))
-    return out
+    return [(v.label, Problem(spec, weights, v.x, v.initial_state)) for v in input_variants(spec)]
+
+
+def check_spec(adapter, spec: LayerSpec, tol: float, seed: int = 0) -> list[tuple[str, list[FieldFigures]]]:
+    """Build once, run every input variant, return the figures per variant."""
+    variants = problems(spec, seed)
+    model = adapter.build(spec, variants[0][1].weights)
+    return [(label, compare_results(adapter.run(model, problem), problem.reference(), tol))
+            for label, problem in variants]

@@ -1,20 +1,30 @@
 """Print the largest error of every installed framework against the reference over the adapter grid.
 
-Run ``python -m mapping.measure`` after a framework upgrade; the figures justify the tolerances in
-``mapping/tolerances.yaml``, which records them next to each tolerance.
+Run ``mapping measure`` (or ``python -m mapping.measure``) after a framework upgrade; the figures justify the
+tolerances in ``mapping/tolerances.yaml``, which records them next to each tolerance. ``--gradients`` measures
+the gradients instead (:mod:`mapping.measure_gradients`).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from .adapters import ADAPTERS, get_adapter, is_available
+from . import frameworks
+from .adapters import get_adapter, is_available
 from .grid import check_spec, grid_specs
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("frameworks", nargs="*", default=list(ADAPTERS))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--gradients" in argv:
+        from .measure_gradients import main as gradients_main
+
+        return gradients_main([a for a in argv if a != "--gradients"])
+    parser = argparse.ArgumentParser(prog="mapping measure", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("frameworks", nargs="*", default=list(frameworks.NAMES))
+    parser.add_argument("--gradients", action="store_true", help="measure the gradients instead")
     args = parser.parse_args(argv)
     for name in args.frameworks:
         if not is_available(name):
@@ -22,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         adapter = get_adapter(name)
         for dtype in ("float32", "float64"):
-            worst = {"output": 0.0, "h_n": 0.0, "c_n": 0.0}
+            worst: dict[str, float] = {}
             specs = [s for s in grid_specs((dtype,)) if adapter.unsupported_reason(s) is None]
             if not specs:
                 print(f"{name:10s} {dtype}: {adapter.unsupported_reason(grid_specs((dtype,))[0])}")
@@ -30,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             for spec in specs:
                 for _label, figures in check_spec(adapter, spec, tol=0.0):
                     for f in figures:
-                        worst[f.field] = max(worst[f.field], f.max_abs)
+                        worst[f.field] = max(worst.get(f.field, 0.0), f.max_abs)
             overall = max(worst.values())
             detail = ", ".join(f"{k} {v:.3g}" for k, v in worst.items())
             print(f"{name:10s} {dtype}: max abs error {overall:.3g} ({detail}) over {len(specs) * 8} runs")

@@ -1,11 +1,11 @@
 """Print the largest gradient error of every installed framework against the analytic reference.
 
-Run ``python -m mapping.measure_gradients`` after a framework upgrade; the figures justify the
-``gradients:`` tolerances in ``mapping/tolerances.yaml``, which records them next to each tolerance.
+Run ``mapping measure --gradients`` (or ``python -m mapping.measure_gradients``) after a framework upgrade; the
+figures justify the ``gradients:`` tolerances in ``mapping/tolerances.yaml``, which records them next to each tolerance.
 
 The grid is the forward one (:mod:`mapping.grid`: 48 specs per dtype, each built once and run on 8
 input variants). Each run differentiates ``L = sum(output * G_out) + sum(h_n * G_h) + sum(c_n * G_c)``
-(:mod:`mapping.reference_grad`) with respect to x, h0 and c0 (when an initial state is given) and every
+(:mod:`mapping.reference.backward`) with respect to x, h0 and c0 (when an initial state is given) and every
 weight, and compares every gradient with the float64 reference. Two figures per framework and dtype:
 
 * ``max abs``: the largest ``|actual - reference|``;
@@ -26,43 +26,45 @@ from typing import Iterator
 
 import numpy as np
 
-from .adapters import ADAPTERS, get_adapter, is_available
-from .grid import grid_specs, input_variants, spec_id
-from .reference_grad import Upstream, random_upstream, reference_gradients
-from .spec import LSTMSpec
+from . import frameworks
+from .adapters import get_adapter, is_available
+from .grid import grid_specs, problems, spec_id
+from .problem import Problem
+from .reference import random_upstream, reference_gradients
+from .spec import LayerSpec
 from .weights import random_inputs, random_state, random_weights
 
 
-def gradient_pairs(adapter, spec: LSTMSpec, seed: int = 0) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+def gradient_pairs(adapter, spec: LayerSpec, seed: int = 0) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
     """Build once, differentiate every input variant; yield ``(variant, gradient name, actual, reference)``.
 
-    Gradient names are those of :meth:`mapping.reference_grad.Gradients.fields` (``x``, ``h0``, ``c0``,
+    Gradient names are those of :meth:`mapping.reference.Gradients.fields` (``x``, ``h0``, ``c0``,
     ``l1d0.w_hh``, ...). A name the framework does not return yields an empty ``actual``, so the
     shape check catches it.
     """
-    weights = random_weights(spec, seed=seed)
-    model = adapter.build(spec, weights)
-    for variant in input_variants(spec):
-        batch, steps = (variant.x.shape[0], variant.x.shape[1]) if spec.batch_first else variant.x.shape[1::-1]
-        upstream = random_upstream(spec, batch, steps, seed=100 + 10 * batch + steps)
-        expected = reference_gradients(spec, weights, variant.x, variant.initial_state, upstream).fields()
-        actual = adapter.gradients(model, spec, variant.x, variant.initial_state, upstream).fields()
+    variants = problems(spec, seed)
+    model = adapter.build(spec, variants[0][1].weights)
+    for label, problem in variants:
+        upstream = random_upstream(spec, problem.batch, problem.steps, seed=100 + 10 * problem.batch + problem.steps)
+        expected = reference_gradients(problem, upstream).fields()
+        actual = adapter.gradients(model, problem, upstream).fields()
         for name in expected.keys() | actual.keys():
-            yield variant.label, name, actual.get(name, np.empty(0)), expected.get(name, np.empty(0))
+            yield label, name, actual.get(name, np.empty(0)), expected.get(name, np.empty(0))
 
 
-def padded_pairs(adapter, count: int = 60, seed: int = 0) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+def padded_pairs(adapter, count: int = 60, seed: int = 0, op: str = "lstm"
+                 ) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
     """Random right-padded problems (input 1-6, hidden 1-8, layers 1-3, uni/bi, layout, bias, batch 1-4,
     steps 1-8, input scale 0.1/1/3, zero or given state) in float32; yield ``(problem, gradient name,
     actual, reference)``. The output gradient is zero at padded steps, where frameworks differ in what
     they output (zeros, or Keras's repeated last output)."""
     rng = np.random.default_rng(seed)
     for k in range(count):
-        spec = LSTMSpec(
+        spec = LayerSpec.parse(dict(
             input_size=int(rng.integers(1, 7)), hidden_size=int(rng.integers(1, 9)),
             num_layers=int(rng.integers(1, 4)), bidirectional=bool(rng.integers(2)),
             batch_first=bool(rng.integers(2)), bias=bool(rng.integers(2)),
-        )
+        ), op=op)
         batch, steps, scale = int(rng.integers(1, 5)), int(rng.integers(1, 9)), (0.1, 1.0, 3.0)[k % 3]
         lengths = rng.integers(1, steps + 1, size=batch)
         if adapter.unsupported_reason(spec):
@@ -74,9 +76,10 @@ def padded_pairs(adapter, count: int = 60, seed: int = 0) -> Iterator[tuple[str,
         padded = np.arange(steps)[None, :] >= lengths[:, None]  # (batch, time)
         if not spec.batch_first:
             padded = padded.T
-        upstream = Upstream(np.where(padded[..., None], 0.0, upstream.output), upstream.h_n, upstream.c_n)
-        expected = reference_gradients(spec, weights, x, state, upstream, lengths).fields()
-        actual = adapter.gradients(adapter.build(spec, weights), spec, x, state, upstream, lengths=lengths).fields()
+        upstream = upstream.replace(output=np.where(padded[..., None], 0.0, upstream.output))
+        problem = Problem(spec, weights, x, state, lengths)
+        expected = reference_gradients(problem, upstream).fields()
+        actual = adapter.gradients(adapter.build(spec, weights), problem, upstream).fields()
         label = f"problem {k} ({spec_id(spec)}, batch {batch}, steps {steps}, scale {scale})"
         for name in expected.keys() | actual.keys():
             yield label, name, actual.get(name, np.empty(0)), expected.get(name, np.empty(0))
@@ -105,8 +108,9 @@ def _detail(per_kind: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("frameworks", nargs="*", default=list(ADAPTERS))
+    parser = argparse.ArgumentParser(prog="mapping measure --gradients", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("frameworks", nargs="*", default=list(frameworks.NAMES))
     parser.add_argument("--lengths", type=int, nargs="?", const=60, default=0, metavar="N",
                         help="measure N random right-padded float32 problems (default 60) instead of the grid")
     args = parser.parse_args(argv)
@@ -133,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
             worst_abs, worst_scaled, where, per_kind = _worst(grid_pairs())
             print(f"{name:10s} {dtype}: max abs {worst_abs:.3g}, max scaled {worst_scaled:.3g} "
-                  f"(at {where}) over {len(specs) * len(input_variants(specs[0]))} runs; "
+                  f"(at {where}) over {len(specs) * len(problems(specs[0]))} runs; "
                   f"max abs per gradient: {_detail(per_kind)}")
     return 0
 

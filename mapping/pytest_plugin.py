@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .adapters import ADAPTERS
+from . import frameworks
 from .cases import CaseFileError, load_cached
 from .results import CaseResult, Environment, Figures, PageRecord, ResultsFile
 
@@ -33,7 +33,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    for name in ADAPTERS:
+    for name in frameworks.NAMES:
         config.addinivalue_line("markers", f"{name}: cases measured on {name}")
     config._mapping_results = []
 
@@ -66,40 +66,36 @@ class CaseItem(pytest.Item):
         self.framework = framework
 
     def runtest(self):
-        from .runner import judge
+        from .judge import Judgement, judge, reproduce_command
 
         case_file = load_cached(str(self.path))
         rel = os.path.relpath(self.path, self.config.rootpath)
         try:
             judgement = judge(rel, case_file, self.case, self.framework)
         except Exception as exc:  # a crash is still a result: record it, then let pytest report it
-            from .runner import Judgement
-
-            self._record(case_file, rel, Judgement(None, "error", f"{type(exc).__name__}: {exc}", None, 0.0))
+            self._record(case_file, Judgement(None, "error", f"{type(exc).__name__}: {exc}", None, 0.0,
+                                              framework_version=frameworks.get(self.framework).version(),
+                                              reproduce=reproduce_command(rel, self.case, self.framework)))
             raise
-        self._record(case_file, rel, judgement)
+        self._record(case_file, judgement)
         if judgement.status == "skipped":
             pytest.skip(judgement.skip_reason)
         if judgement.status == "failed":
             raise CaseMismatch(judgement.message)
 
-    def _record(self, case_file, rel: str, judgement) -> None:
+    def _record(self, case_file, judgement) -> None:
         """Attach this item's CaseResult to its report (the controller collects it under xdist)."""
-        from .adapters import get_adapter, missing_reason
-        from .runner import reproduce_command
-
         outcome = judgement.outcome
-        adapter_cls = None if missing_reason(self.framework) else type(get_adapter(self.framework))
+        expected = judgement.expected or self.case.expected_verdict(self.framework, judgement.framework_version)
         record = CaseResult(
             page=case_file.page.id,
             row=self.case.row,
             framework=self.framework,
-            framework_version=adapter_cls.version() if adapter_cls else None,
+            framework_version=judgement.framework_version,
             check=self.case.check,
             params=self.case.params,
             claim=self.case.claim.strip(),
-            expected_verdict=self.case.expected_verdict(self.framework, adapter_cls.version() if adapter_cls
-                                                        else None).value,
+            expected_verdict=expected.value,
             measured_verdict=outcome.verdict.value if outcome else None,
             outcome=judgement.status,
             skip_reason=judgement.skip_reason,
@@ -114,7 +110,7 @@ class CaseItem(pytest.Item):
             finding=self.case.finding,
             correction=self.case.correction,
             recipe=self.case.recipe,
-            reproduce=reproduce_command(rel, self.case, self.framework),
+            reproduce=judgement.reproduce,
             duration_s=round(judgement.duration_s, 4),
         )
         self.user_properties.append((RESULT_KEY, record.model_dump_json()))
@@ -171,20 +167,11 @@ def order_results(results: list[CaseResult], rootpath) -> list[CaseResult]:
     for file_index, cf in enumerate(_case_files_in_report_order(rootpath)):
         for case_index, case in enumerate(cf.cases):
             order[cf.page.id, case.row] = (file_index, case_index)
-    frameworks = list(ADAPTERS)
-    return sorted(results, key=lambda r: (order.get((r.page, r.row), (99, 0)),
-                                          frameworks.index(r.framework) if r.framework in frameworks else 99))
+    return sorted(results, key=lambda r: (order.get((r.page, r.row), (99, 0)), frameworks.sort_key(r.framework)))
 
 
 def _environment(config) -> Environment:
-    import importlib.metadata as md
-
-    versions = {}
-    for dist in ("torch", "tensorflow", "keras", "tf-keras", "mindspore", "numpy"):
-        try:
-            versions[dist] = md.version(dist)
-        except md.PackageNotFoundError:
-            versions[dist] = None
+    versions = {dist: frameworks.distribution_version(dist) for dist in frameworks.REPORTED_DISTRIBUTIONS}
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=config.rootpath, capture_output=True,
                                 text=True, timeout=10).stdout.strip() or None

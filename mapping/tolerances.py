@@ -31,15 +31,11 @@ def forward_tolerance(framework: str, dtype: str, padded: bool) -> float:
     return tolerance(framework, dtype)
 
 
-def measured(framework: str, dtype: str) -> float:
-    return float(_table()[framework][dtype]["measured"])
-
-
 def gradient_tolerance(framework: str, dtype: str, padded: bool = False) -> float:
     """The gradient tolerance (section ``gradients:``) for ``framework`` at ``dtype``.
 
     An element of a gradient passes when ``|actual - reference| <= tol * (1 + |reference|)``, with the
-    reference from :mod:`mapping.reference_grad`; KeyError names what is missing. With ``padded`` (a run
+    reference from :mod:`mapping.reference.backward`; KeyError names what is missing. With ``padded`` (a run
     with per-sample lengths), a framework's ``<dtype>_seq_length`` entry applies where it has one.
     """
     section = _table().get("gradients", {}).get(framework, {})
@@ -49,7 +45,3 @@ def gradient_tolerance(framework: str, dtype: str, padded: bool = False) -> floa
     except KeyError:
         raise KeyError(f"no gradient tolerance for {framework} at {key} in {_FILE.name}") from None
 
-
-def gradient_measured(framework: str, dtype: str) -> float:
-    """The largest scaled gradient error measured over the grid (``python -m mapping.measure_gradients``)."""
-    return float(_table()["gradients"][framework][dtype]["measured"])

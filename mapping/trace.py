@@ -19,10 +19,6 @@ import numpy as np
 _DIR = os.environ.get("MAPPING_TRACE")
 
 
-def enabled() -> bool:
-    return bool(_DIR)
-
-
 def record(event: dict[str, Any]) -> None:
     if not _DIR:
         return
@@ -56,10 +52,11 @@ def wrap_adapter(adapter):
         return model
 
     @functools.wraps(run)
-    def traced_run(model, spec, x, initial_state=None, lengths=None, *, training=False):
-        result = run(model, spec, x, initial_state, lengths, training=training)  # refused inputs are not traced
-        record({"framework": adapter.name, "event": "run", "spec": spec.model_dump(), "model": id(model),
-                "x": _shape(x), "state": initial_state is not None,
+    def traced_run(model, problem, *, training=False):
+        result = run(model, problem, training=training)  # refused inputs are not traced
+        lengths = problem.lengths
+        record({"framework": adapter.name, "event": "run", "spec": problem.spec.model_dump(), "model": id(model),
+                "x": _shape(problem.x), "state": problem.initial_state is not None,
                 "lengths": None if lengths is None else [int(v) for v in lengths], "training": training})
         return result
 

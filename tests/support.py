@@ -2,7 +2,8 @@
 
 import pytest
 
-from mapping.adapters import ADAPTERS, get_adapter, missing_reason
+from mapping.adapters import get_adapter, missing_reason
+from mapping.frameworks import NAMES
 from mapping.grid import grid_specs, spec_id
 
 
@@ -14,11 +15,11 @@ def adapter_or_skip(name: str):
     return get_adapter(name)
 
 
-def framework_params(names=tuple(ADAPTERS)) -> list:
+def framework_params(names=NAMES) -> list:
     """One parameter per framework, marked so that ``-m <framework>`` selects it."""
     return [pytest.param(n, marks=getattr(pytest.mark, n)) for n in names]
 
 
 #: (framework, spec) over the adapter grid, with readable ids and framework markers.
 GRID_PARAMS = [pytest.param(name, spec, id=f"{name}-{spec_id(spec)}", marks=getattr(pytest.mark, name))
-               for name in ADAPTERS for spec in grid_specs()]
+               for name in NAMES for spec in grid_specs()]

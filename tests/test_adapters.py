@@ -7,14 +7,18 @@ where each is written next to the error measured over this grid.
 
 import numpy as np
 import pytest
+from support import GRID_PARAMS, adapter_or_skip, framework_params
 
-from mapping.compare import compare_results, mismatches, output_valid_mask
+from mapping.compare import compare_results, mismatches
 from mapping.grid import check_spec
-from mapping.reference import reference_lstm
-from mapping.spec import LSTMSpec
+from mapping.problem import Problem
+from mapping.spec import LayerSpec
 from mapping.tolerances import tolerance
 from mapping.weights import random_inputs, random_state, random_weights
-from support import GRID_PARAMS, adapter_or_skip, framework_params
+
+
+def lstm(**fields) -> LayerSpec:
+    return LayerSpec.parse(fields)
 
 
 
@@ -35,22 +39,17 @@ def test_grid_against_reference(framework, spec):
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_lengths_real_steps_and_final_states(framework, bidirectional):
     adapter = adapter_or_skip(framework)
-    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=bidirectional)
-    w, x = random_weights(spec), random_inputs(spec, 3, 6)
-    state = random_state(spec, 3)
-    lengths = np.array([6, 1, 4])
-    got = adapter.forward(spec, w, x, state, lengths)
-    ref = reference_lstm(spec, w, x, state, lengths)
-    from mapping.compare import compare_results
-
-    figures = compare_results(got, ref, tolerance(framework, "float32"), output_valid_mask(True, lengths, 3, 6))
+    spec = lstm(input_size=3, hidden_size=4, num_layers=2, bidirectional=bidirectional)
+    problem = Problem(spec, random_weights(spec), random_inputs(spec, 3, 6), random_state(spec, 3), np.array([6, 1, 4]))
+    figures = compare_results(adapter.forward(problem), problem.reference(), tolerance(framework, "float32"),
+                              problem.output_mask())
     assert not mismatches(figures), mismatches(figures)
 
 
 @pytest.mark.parametrize("framework", framework_params())
 def test_export_round_trip_through_framework(framework):
     adapter = adapter_or_skip(framework)
-    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True)
+    spec = lstm(input_size=3, hidden_size=4, num_layers=2, bidirectional=True)
     w = random_weights(spec)
     back = adapter.export_weights(adapter.build(spec, w), spec)
     # float32 storage rounds; Keras folds the biases (b_hh comes back zero, the sum is kept)
@@ -64,16 +63,16 @@ def test_bad_input_is_a_clear_error_not_a_framework_traceback(framework):
     from mapping.errors import SpecError
 
     adapter = adapter_or_skip(framework)
-    spec = LSTMSpec(input_size=3, hidden_size=4)
+    spec = lstm(input_size=3, hidden_size=4)
     with pytest.raises(SpecError, match="features"):
-        adapter.forward(spec, random_weights(spec), np.zeros((2, 5, 7)))
+        adapter.forward(Problem(spec, random_weights(spec), np.zeros((2, 5, 7))))
 
 
 @pytest.mark.parametrize("framework", framework_params(("tfkeras", "keras2")))
 def test_go_backwards_stack_reverses_once(framework):
     """Several layers with go_backwards: the input is reversed once, as the spec and reference say."""
     adapter = adapter_or_skip(framework)
-    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, go_backwards=True)
-    w, x = random_weights(spec), random_inputs(spec, 2, 5)
-    figures = compare_results(adapter.forward(spec, w, x), reference_lstm(spec, w, x), tolerance(framework, "float32"))
+    spec = lstm(input_size=3, hidden_size=4, num_layers=2, go_backwards=True)
+    problem = Problem(spec, random_weights(spec), random_inputs(spec, 2, 5))
+    figures = compare_results(adapter.forward(problem), problem.reference(), tolerance(framework, "float32"))
     assert not mismatches(figures), mismatches(figures)

@@ -36,7 +36,7 @@ def seed(number: str) -> Path:
 
 
 def fixture_cases() -> list[audit.CaseFileInfo]:
-    return audit.load_case_files(CASE_FILES)
+    return audit.index_case_files(CASE_FILES)
 
 
 def signature_names(text: str, api: str) -> set[str]:
@@ -47,7 +47,7 @@ def signature_names(text: str, api: str) -> set[str]:
     return set(re.findall(r"\*{0,2}[A-Za-z_]\w*", block))
 
 
-def params_sequence(page: audit.Page) -> list[dict]:
+def params_sequence(page: audit.PageTable) -> list[dict]:
     return [row.params for row in page.rows]
 
 
@@ -85,7 +85,7 @@ def test_r19_chinese_table_is_keyed_by_parameter_name():
     assert (page.layout.name, page.sides) == ("keyed", ["mindspore", "tensorflow"])
     ids = [row.row_id for row in page.rows]
     assert ids == ["input_size", "hidden_size", "num_layers", "batch_first", "bidirectional", "output、hn、cn"]
-    assert audit._row_key(ids[-1]) == "output/hn/cn"
+    assert audit.row_key(ids[-1]) == "output/hn/cn"
     assert all(row.params is None and row.difference for row in page.rows)
 
 
@@ -106,8 +106,8 @@ def test_english_r19_rows_are_recognised_by_content_in_the_chinese_page_order():
     chinese = audit.read_page(seed("001"))
     assert report.case_file.path.name == "tensorflow_lstm_r1.9.yaml"
     assert {m.how for m in report.coverage.matches} == {"content"}
-    assert [audit._row_key(m.case.row) for m in report.coverage.matches] == [
-        audit._row_key(row.row_id) for row in chinese.rows]
+    assert [audit.row_key(m.case.row) for m in report.coverage.matches] == [
+        audit.row_key(row.row_id) for row in chinese.rows]
 
 
 def test_one_line_torch_page_has_8_parameters_and_4_inputs():
@@ -255,11 +255,11 @@ def test_chinese_keyed_table_matches_cases_by_normalised_row_id():
 
 
 def test_forced_case_file_reports_every_row_and_case(tmp_path):
-    forced = [audit.load_case_file(CASE_FILES / "mini_gru.yaml")]
+    forced = [audit.index_case_file(CASE_FILES / "mini_gru.yaml")]
     report = audit.audit_page(seed("004"), forced, forced=True)
     params_here = params_sequence(report.page)
     assert [r.row_id for r in report.coverage.uncovered] == [
-        r.row_id for r in report.page.rows if not any(audit._same_params(r.params, c.params) for c in forced[0].cases)]
+        r.row_id for r in report.page.rows if not any(audit.same_params(r.params, c.params) for c in forced[0].cases)]
     assert all(c.params not in params_here for c in report.coverage.orphaned)
     assert report.exit_code == audit.GAPS
 
@@ -381,11 +381,11 @@ def test_cli_text_output_names_case_file_and_result():
 @pytest.mark.parametrize("number", ["000", "001", "002", "003", "004"])
 def test_each_seed_is_fully_covered_by_the_real_case_files(number):
     page = seed(number)
-    listing = [cf.path for cf in audit.load_case_files(REAL_CASES) if page.name in cf.renderings] \
+    listing = [cf.path for cf in audit.index_case_files(REAL_CASES) if page.name in cf.renderings] \
         if REAL_CASES.is_dir() else []
     if not listing:
         pytest.skip(f"no case file in {REAL_CASES} lists {page.name} as a rendering yet")
-    report = audit.audit_page(page, audit.load_case_files(REAL_CASES))
+    report = audit.audit_page(page, audit.index_case_files(REAL_CASES))
     assert report.case_file.path in listing
     assert [r.label for r in report.coverage.uncovered] == [] and [c.row for c in report.coverage.orphaned] == []
     assert report.exit_code == audit.FULL_COVERAGE

@@ -1,4 +1,4 @@
-"""The suite's self-check: every deliberate harness fault in mapping/faults.py must make some check fail.
+"""The suite's self-check: every deliberate harness fault in mapping/faults/ must make some check fail.
 
 Per fault and per framework it affects, the cases of that framework (and a few grid and lengths probes, see
 mapping.faults.grid_probes) run with the fault injected until one fails by wrong numbers; the probe that
@@ -14,8 +14,16 @@ import sys
 import pytest
 
 from mapping import faults
-from mapping.adapters import ADAPTERS, get_adapter, missing_reason
-from mapping.faults import FAULTS, FaultNotApplicable, hunt, mutated, probes_for, run_probe
+from mapping.adapters import get_adapter, missing_reason
+from mapping.faults import (
+    FAULTS,
+    FaultNotApplicable,
+    hunt,
+    mutated,
+    probes_for,
+    run_probe,
+)
+from mapping.frameworks import NAMES as ADAPTERS
 
 
 def installed(fault) -> list[str]:
@@ -66,7 +74,7 @@ def test_mutation_that_no_longer_applies_says_so():
         def f(self):
             return 1
 
-    with pytest.raises(FaultNotApplicable, match="update mapping/faults.py"):
+    with pytest.raises(FaultNotApplicable, match="update mapping/faults"):
         with mutated(Demo, "f", "return 2", "return 3", fault="demo"):
             pass
     with mutated(Demo, "f", "return 1", "return 5", fault="demo"):

@@ -1,4 +1,4 @@
-"""Every installed framework's gradients against the float64 analytic reference (mapping/reference_grad.py).
+"""Every installed framework's gradients against the float64 analytic reference (mapping/reference/backward.py).
 
 One test item per framework and spec over the forward grid (mapping/grid.py); each builds the model once
 and differentiates the eight input variants (batch 1/3, steps 1/7, zero or given initial state). The
@@ -10,15 +10,16 @@ grid by ``python -m mapping.measure_gradients``.
 
 import numpy as np
 import pytest
+from support import GRID_PARAMS, adapter_or_skip, framework_params
 
 from mapping.adapters import missing_reason
 from mapping.compare import field_figures, mismatches
 from mapping.measure_gradients import gradient_pairs
-from mapping.reference_grad import Upstream, random_upstream, reference_gradients
-from mapping.spec import LSTMSpec
+from mapping.ops.lstm import LSTMSpec
+from mapping.problem import Problem
+from mapping.reference import random_upstream, reference_gradients
 from mapping.tolerances import gradient_tolerance
 from mapping.weights import random_inputs, random_state, random_weights
-from support import GRID_PARAMS, adapter_or_skip, framework_params
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -63,13 +64,13 @@ def test_gradients_with_lengths(framework, bidirectional):
     """
     adapter = adapter_or_skip(framework)
     spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=bidirectional)
-    weights, x, state = random_weights(spec), random_inputs(spec, 3, 6), random_state(spec, 3)
     lengths = np.array([6, 1, 4])
+    problem = Problem(spec, random_weights(spec), random_inputs(spec, 3, 6), random_state(spec, 3), lengths)
     upstream = random_upstream(spec, 3, 6)
     padded = np.arange(6)[None, :] >= lengths[:, None]  # (batch, time)
-    upstream = Upstream(np.where(padded[..., None], 0.0, upstream.output), upstream.h_n, upstream.c_n)
-    expected = reference_gradients(spec, weights, x, state, upstream, lengths).fields()
-    actual = adapter.gradients(adapter.build(spec, weights), spec, x, state, upstream, lengths=lengths).fields()
+    upstream = upstream.replace(output=np.where(padded[..., None], 0.0, upstream.output))
+    expected = reference_gradients(problem, upstream).fields()
+    actual = adapter.gradients(adapter.build(spec, problem.weights), problem, upstream).fields()
     tol = gradient_tolerance(framework, "float32", padded=True)
     figures = [field_figures(name, actual.get(name, np.empty(0)), ref, tol) for name, ref in expected.items()]
     assert not mismatches(figures), mismatches(figures)
@@ -97,10 +98,10 @@ def test_gradients_beyond_the_grid(framework, extra, dtype):
     reason = adapter.unsupported_reason(spec)
     if reason:
         pytest.skip(reason)
-    weights, x, state = random_weights(spec), random_inputs(spec, 3, 5), random_state(spec, 3)
+    problem = Problem(spec, random_weights(spec), random_inputs(spec, 3, 5), random_state(spec, 3))
     upstream = random_upstream(spec, 3, 5)
-    expected = reference_gradients(spec, weights, x, state, upstream).fields()
-    actual = adapter.gradients(adapter.build(spec, weights), spec, x, state, upstream).fields()
+    expected = reference_gradients(problem, upstream).fields()
+    actual = adapter.gradients(adapter.build(spec, problem.weights), problem, upstream).fields()
     tol = gradient_tolerance(framework, dtype)
     figures = [field_figures(name, actual.get(name, np.empty(0)), ref, tol) for name, ref in expected.items()]
     assert not mismatches(figures), mismatches(figures)
@@ -113,8 +114,8 @@ def test_bias_gradients_in_canonical_layout(framework):
     adapter = adapter_or_skip(framework)
     spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, batch_first=False)
     weights, x = random_weights(spec), random_inputs(spec, 2, 3)
-    grads = adapter.gradients(adapter.build(spec, weights), spec, x, None, random_upstream(spec, 2, 3))
-    assert grads.h0 is None and grads.c0 is None
+    grads = adapter.gradients(adapter.build(spec, weights), Problem(spec, weights, x), random_upstream(spec, 2, 3))
+    assert grads.initial is None
     assert grads.x.shape == x.shape and grads.x.dtype == np.float64
     grads.weights.check_shapes()
     for key in weights.keys():
@@ -128,4 +129,4 @@ def test_gradients_reject_a_mis_shaped_upstream(framework):
     weights, x = random_weights(spec), random_inputs(spec, 2, 3)
     wrong = random_upstream(spec.replace(batch_first=False), 2, 3)  # output gradient time-major
     with pytest.raises(ValueError, match="upstream gradient output"):
-        adapter.gradients(adapter.build(spec, weights), spec, x, None, wrong)
+        adapter.gradients(adapter.build(spec, weights), Problem(spec, weights, x), wrong)

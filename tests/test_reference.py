@@ -5,9 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from mapping.reference import reference_lstm, reverse_padded
-from mapping.spec import LSTMSpec
-from mapping.weights import CanonicalWeights, DirectionWeights, random_inputs, random_weights
+from mapping.ops.lstm import LSTMSpec
+from mapping.problem import Problem
+from mapping.reference import reference_forward, reverse_padded
+from mapping.weights import (
+    CanonicalWeights,
+    DirectionWeights,
+    random_inputs,
+    random_weights,
+)
 
 A = math.atanh(0.5)  # tanh(A) = 0.5
 
@@ -24,7 +30,7 @@ def tiny(w_hh_g: float = 0.0, bias: bool = False) -> tuple[LSTMSpec, CanonicalWe
 
 def test_two_steps_by_hand():
     spec, w = tiny()
-    r = reference_lstm(spec, w, np.ones((1, 2, 1)))
+    r = reference_forward(Problem(spec, w, np.ones((1, 2, 1))))
     # step 1: c = 0.5*0 + 0.5*0.5 = 0.25, h = 0.5*tanh(0.25); step 2: c = 0.5*0.25 + 0.25 = 0.375
     assert r.output[0, :, 0] == pytest.approx([0.5 * math.tanh(0.25), 0.5 * math.tanh(0.375)], abs=1e-15)
     assert r.c_n[0, 0, 0] == pytest.approx(0.375, abs=1e-15)
@@ -33,7 +39,7 @@ def test_two_steps_by_hand():
 
 def test_recurrent_weight_feeds_previous_h():
     spec, w = tiny(w_hh_g=1.0)
-    r = reference_lstm(spec, w, np.ones((1, 2, 1)))
+    r = reference_forward(Problem(spec, w, np.ones((1, 2, 1))))
     h1 = 0.5 * math.tanh(0.25)
     c2 = 0.5 * 0.25 + 0.5 * math.tanh(A + h1)
     assert r.c_n[0, 0, 0] == pytest.approx(c2, abs=1e-15)
@@ -44,7 +50,7 @@ def test_biases_add():
     cell = w[0, 0]
     cell.b_ih[1], cell.b_hh[1] = 2.0, -2.0  # forget gate biases cancel
     cell.b_ih[0] = 1.0  # input gate: sigmoid(1)
-    r = reference_lstm(spec, w, np.ones((1, 1, 1)))
+    r = reference_forward(Problem(spec, w, np.ones((1, 1, 1))))
     i = 1 / (1 + math.exp(-1.0))
     assert r.c_n[0, 0, 0] == pytest.approx(i * 0.5, abs=1e-15)
 
@@ -53,7 +59,7 @@ def test_initial_state_and_time_major():
     spec, w = tiny()
     spec_tm = spec.replace(batch_first=False)
     w_tm = CanonicalWeights(spec_tm, w.cells)
-    r = reference_lstm(spec_tm, w_tm, np.zeros((1, 1, 1)), (np.zeros((1, 1, 1)), np.full((1, 1, 1), 2.0)))
+    r = reference_forward(Problem(spec_tm, w_tm, np.zeros((1, 1, 1)), (np.zeros((1, 1, 1)), np.full((1, 1, 1), 2.0))))
     # x = 0: g = 0, c = 0.5 * 2 = 1, h = 0.5 * tanh(1)
     assert r.c_n[0, 0, 0] == pytest.approx(1.0)
     assert r.h_n[0, 0, 0] == pytest.approx(0.5 * math.tanh(1.0))
@@ -63,8 +69,8 @@ def test_lengths_freeze_state_and_zero_padding():
     spec = LSTMSpec(input_size=2, hidden_size=3)
     w = random_weights(spec)
     x = random_inputs(spec, 2, 4)
-    full = reference_lstm(spec, w, x[:1, :2])
-    padded = reference_lstm(spec, w, x, lengths=[2, 4])
+    full = reference_forward(Problem(spec, w, x[:1, :2]))
+    padded = reference_forward(Problem(spec, w, x, lengths=[2, 4]))
     np.testing.assert_allclose(padded.h_n[0, 0], full.h_n[0, 0], rtol=0, atol=1e-15)
     assert np.all(padded.output[0, 2:] == 0)
 
@@ -73,8 +79,8 @@ def test_backward_direction_starts_at_last_real_step():
     spec = LSTMSpec(input_size=2, hidden_size=3, bidirectional=True)
     w = random_weights(spec)
     x = random_inputs(spec, 1, 5)
-    short = reference_lstm(spec, w, x[:, :3])
-    padded = reference_lstm(spec, w, x, lengths=[3])
+    short = reference_forward(Problem(spec, w, x[:, :3]))
+    padded = reference_forward(Problem(spec, w, x, lengths=[3]))
     np.testing.assert_allclose(padded.h_n, short.h_n, atol=1e-15)
     np.testing.assert_allclose(padded.output[:, :3], short.output, atol=1e-15)
 
@@ -90,12 +96,12 @@ def test_go_backwards_equals_reversed_input():
     spec = LSTMSpec(input_size=2, hidden_size=3)
     w = random_weights(spec)
     x = random_inputs(spec, 2, 4)
-    back = reference_lstm(spec.replace(go_backwards=True), w, x)
-    flipped = reference_lstm(spec, w, x[:, ::-1])
+    back = reference_forward(Problem(spec.replace(go_backwards=True), w, x))
+    flipped = reference_forward(Problem(spec, w, x[:, ::-1]))
     np.testing.assert_array_equal(back.output, flipped.output)
 
 
 def test_projection_shapes():
     spec = LSTMSpec(input_size=2, hidden_size=4, proj_size=2, num_layers=2, bidirectional=True)
-    r = reference_lstm(spec, random_weights(spec), random_inputs(spec, 3, 5))
+    r = reference_forward(Problem(spec, random_weights(spec), random_inputs(spec, 3, 5)))
     assert r.output.shape == (3, 5, 4) and r.h_n.shape == (4, 3, 2) and r.c_n.shape == (4, 3, 4)

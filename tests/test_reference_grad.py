@@ -1,8 +1,8 @@
-"""The reference's analytic gradients (mapping/reference_grad.py) against central finite differences.
+"""The reference's analytic gradients (mapping/reference/backward.py) against central finite differences.
 
 Every gradient (x, h0, c0 and every canonical weight of every layer and direction) is compared with
 ``(L(p + eps) - L(p - eps)) / (2 eps)`` in float64, where L is the loss of the forward reference
-(:func:`mapping.reference.reference_lstm`), so the backward pass is checked against the forward pass it
+(:func:`mapping.reference.reference_forward`), so the backward pass is checked against the forward pass it
 claims to differentiate, not against a framework.
 
 Error measure per gradient array: ``max |analytic - fd| / max |fd|``. Measured over these
@@ -15,9 +15,15 @@ direction's time axis not reversed) gives errors of 1e-3 and more.
 import numpy as np
 import pytest
 
-from mapping.reference import reference_lstm
-from mapping.reference_grad import Gradients, loss_value, random_upstream, reference_gradients
-from mapping.spec import LSTMSpec
+from mapping.ops.lstm import LSTMSpec
+from mapping.problem import Problem
+from mapping.reference import (
+    Gradients,
+    loss_value,
+    random_upstream,
+    reference_forward,
+    reference_gradients,
+)
 from mapping.weights import random_inputs, random_state, random_weights
 
 EPS = 1e-5
@@ -28,7 +34,7 @@ def finite_difference_gradients(spec, weights, x, state, upstream, lengths=None)
     """Central differences of the loss for every array ``Gradients.fields`` names (arrays edited in place)."""
 
     def loss() -> float:
-        return loss_value(reference_lstm(spec, weights, x, state, lengths), upstream)
+        return loss_value(reference_forward(Problem(spec, weights, x, state, lengths)), upstream)
 
     arrays = {"x": x}
     if state is not None:
@@ -92,7 +98,7 @@ def test_analytic_gradients_match_finite_differences(fields, batch, steps, with_
     state = random_state(spec, batch, seed=7) if with_state else None
     upstream = random_upstream(spec, batch, steps, seed=8)
     lens = None if lengths is None else np.array(lengths)
-    analytic = reference_gradients(spec, weights, x, state, upstream, lens)
+    analytic = reference_gradients(Problem(spec, weights, x, state, lens), upstream)
     fd = finite_difference_gradients(spec, weights, x, state, upstream, lens)
     worst, where = worst_relative_error(analytic, fd)
     assert worst < FD_RTOL, f"{where}: relative error {worst:.3g}"
@@ -104,14 +110,14 @@ def test_padded_steps_get_zero_input_gradient_and_do_not_count():
     x, state = random_inputs(spec, 3, 5), random_state(spec, 3)
     lengths = np.array([5, 2, 3])
     upstream = random_upstream(spec, 3, 5)
-    grads = reference_gradients(spec, weights, x, state, upstream, lengths)
+    grads = reference_gradients(Problem(spec, weights, x, state, lengths), upstream)
     padded = np.arange(5)[None, :] >= lengths[:, None]  # (batch, time)
     assert np.all(grads.x[padded] == 0.0)
     assert np.any(grads.x[~padded] != 0.0)
     # the upstream gradient at padded output steps meets a constant zero output: it changes nothing
     noisy = random_upstream(spec, 3, 5, seed=99).output
-    upstream2 = type(upstream)(np.where(padded[..., None], noisy, upstream.output), upstream.h_n, upstream.c_n)
-    again = reference_gradients(spec, weights, x, state, upstream2, lengths)
+    upstream2 = upstream.replace(output=np.where(padded[..., None], noisy, upstream.output))
+    again = reference_gradients(Problem(spec, weights, x, state, lengths), upstream2)
     for name, arr in grads.fields().items():
         np.testing.assert_array_equal(again.fields()[name], arr, err_msg=name)
 
@@ -120,11 +126,11 @@ def test_zero_state_gives_no_state_gradient_and_matches_explicit_zeros_otherwise
     spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, batch_first=False)
     weights, x = random_weights(spec), random_inputs(spec, 2, 4)
     upstream = random_upstream(spec, 2, 4)
-    implicit = reference_gradients(spec, weights, x, None, upstream)
+    implicit = reference_gradients(Problem(spec, weights, x, None), upstream)
     zeros = tuple(np.zeros_like(s) for s in random_state(spec, 2))
-    explicit = reference_gradients(spec, weights, x, zeros, upstream)
-    assert implicit.h0 is None and implicit.c0 is None
-    assert explicit.h0.shape == zeros[0].shape and explicit.c0.shape == zeros[1].shape
+    explicit = reference_gradients(Problem(spec, weights, x, zeros), upstream)
+    assert implicit.initial is None
+    assert explicit.initial["h0"].shape == zeros[0].shape and explicit.initial["c0"].shape == zeros[1].shape
     for name, arr in implicit.fields().items():
         np.testing.assert_array_equal(explicit.fields()[name], arr, err_msg=name)
 
@@ -132,7 +138,7 @@ def test_zero_state_gives_no_state_gradient_and_matches_explicit_zeros_otherwise
 def test_bias_gradients_are_equal_and_canonical_shapes():
     spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, proj_size=2)
     weights = random_weights(spec)
-    grads = reference_gradients(spec, weights, random_inputs(spec, 2, 3), None, random_upstream(spec, 2, 3))
+    grads = reference_gradients(Problem(spec, weights, random_inputs(spec, 2, 3), None), random_upstream(spec, 2, 3))
     grads.weights.check_shapes()
     for key in weights.keys():
         np.testing.assert_array_equal(grads.weights[key].b_ih, grads.weights[key].b_hh)

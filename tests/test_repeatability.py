@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mapping.adapters import ADAPTERS, missing_reason
+from mapping.adapters import missing_reason
 from mapping.cases import case_files, load_cached
 from mapping.checks import CHECKS
-from mapping.runner import run_case
+from mapping.frameworks import NAMES as ADAPTERS
+from mapping.judge import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
 RANDOM_PRONE = ("dropout_structure", "dropout_statistics", "initializer")
@@ -168,8 +169,9 @@ UNSEEDED = [
 
 
 def test_checks_draw_no_unseeded_randomness():
-    sources = sorted((ROOT / "mapping" / "checks").glob("*.py")) + [
-        ROOT / "mapping" / n for n in ("reference.py", "weights.py", "grid.py", "runner.py", "diagnose.py")]
+    deciding = ("checks", "ops", "reference", "diagnose", "recipes", "converters", "adapters")
+    sources = sorted([p for d in deciding for p in (ROOT / "mapping" / d).glob("*.py")] + [
+        ROOT / "mapping" / n for n in ("problem.py", "compare.py", "weights.py", "grid.py", "judge.py")])
     found = []
     for path in sources:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):

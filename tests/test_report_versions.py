@@ -10,14 +10,11 @@ from html.parser import HTMLParser
 import pytest
 from packaging.version import Version
 
-from mapping.report.merge import (
-    _distance,
-    claim_status,
-    merge,
-    parse_page_version,
-)
+from mapping.report.drift import _distance, claim_status
+from mapping.report.merge import merge
 from mapping.report.render import render
 from mapping.results import CaseResult, Environment, PageRecord, ResultsFile
+from mapping.versions import parse_page_version
 
 KERAS_PAGE = PageRecord(
     id="tf-page", title="Differences with tf.keras.layers.LSTM", docs_version="master", language="en",

@@ -5,9 +5,8 @@ import pytest
 
 from mapping import converters
 from mapping.errors import SpecError, Unsupported
-from mapping.outputs import check_inputs
-from mapping.reference import reference_lstm
-from mapping.spec import LSTMSpec
+from mapping.ops.lstm import LSTMSpec
+from mapping.problem import Problem
 from mapping.weights import random_inputs, random_weights
 
 
@@ -41,7 +40,7 @@ def test_invalid_spec_names_field(data, field, words):
 def test_impossible_inputs_name_argument(kwargs, field):
     spec = LSTMSpec(input_size=3, hidden_size=4)
     with pytest.raises(SpecError) as err:
-        check_inputs(spec, **kwargs)
+        Problem(spec, random_weights(spec), **kwargs).validated()
     assert err.value.field == field
 
 
@@ -55,7 +54,7 @@ SPECS = [
 @pytest.mark.parametrize("spec", SPECS)
 def test_torch_and_mindspore_round_trip_exact(spec):
     w = random_weights(spec, seed=3)
-    assert converters.from_torch_state_dict(spec, converters.to_torch_state_dict(w)).allclose(w)
+    assert converters.from_torch(spec, converters.to_torch(w)).allclose(w)
     assert converters.from_mindspore(spec, converters.to_mindspore(w)).allclose(w)
 
 
@@ -76,7 +75,7 @@ def test_keras_round_trip(spec):
             np.testing.assert_allclose(back[key].b_ih + back[key].b_hh, w[key].b_ih + w[key].b_hh, rtol=0, atol=1e-15)
             assert np.all(back[key].b_hh == 0)
     x = random_inputs(spec, 2, 3)
-    np.testing.assert_allclose(reference_lstm(spec, back, x).output, reference_lstm(spec, w, x).output, atol=1e-14)
+    np.testing.assert_allclose(Problem(spec, back, x).reference().output, Problem(spec, w, x).reference().output, atol=1e-14)
 
 
 def test_keras_kernel_is_transposed_with_same_gate_order():
@@ -97,10 +96,10 @@ def test_projection_has_no_keras_or_mindspore_layout():
 
 def test_shape_mismatch_is_named():
     spec = LSTMSpec(input_size=3, hidden_size=4)
-    state = converters.to_torch_state_dict(random_weights(spec))
+    state = converters.to_torch(random_weights(spec))
     state["weight_hh_l0"] = state["weight_hh_l0"][:, :3]
     with pytest.raises(ValueError, match="w_hh has shape"):
-        converters.from_torch_state_dict(spec, state)
+        converters.from_torch(spec, state)
 
 
 def test_random_weights_deterministic():

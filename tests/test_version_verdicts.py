@@ -171,8 +171,8 @@ def test_a_diverges_entry_needs_a_finding_and_a_correction(tmp_path):
 def test_judge_expects_the_verdict_recorded_for_the_installed_version(tmp_path, monkeypatch):
     """End to end on torch: the installed version picks the entry; another version falls back."""
     pytest.importorskip("torch")
-    from mapping.adapters.torch_lstm import TorchAdapter
-    from mapping.runner import judge
+    from mapping.adapters.torch import TorchAdapter
+    from mapping.judge import judge
 
     text = """page:
   id: demo

@@ -1,7 +1,8 @@
-"""Framework adapters, looked up by name and imported only on use.
+"""Framework adapters, looked up by framework name and imported only on use.
 
-``ADAPTERS`` maps each adapter's short name to ``module:Class``; :func:`get_adapter` imports the module
-the first time it is asked for, so ``import mapping`` never imports a framework.
+The framework registry (:mod:`mapping.frameworks`) names each adapter's class; :func:`get_adapter` imports
+it (after the modules the registry says must come first) the first time it is asked for, so
+``import mapping`` never imports a framework.
 """
 
 from __future__ import annotations
@@ -10,53 +11,34 @@ import importlib
 import importlib.util
 from functools import lru_cache
 
+from .. import frameworks
 from .base import Adapter
 
-ADAPTERS: dict[str, str] = {
-    "torch": "mapping.adapters.torch_lstm:TorchAdapter",
-    "tfkeras": "mapping.adapters.keras_lstm:TfKerasAdapter",
-    "keras2": "mapping.adapters.keras_lstm:Keras2Adapter",
-    "mindspore": "mapping.adapters.mindspore_lstm:MindSporeAdapter",
-}
-
-#: Module that must be importable for each adapter (checked without importing it).
-REQUIRES: dict[str, tuple[str, ...]] = {
-    "torch": ("torch",),
-    "tfkeras": ("tensorflow", "keras"),
-    "keras2": ("tensorflow", "tf_keras"),
-    "mindspore": ("mindspore",),
-}
+__all__ = ["Adapter", "get_adapter", "is_available", "missing_reason", "available_adapters"]
 
 
 def is_available(name: str) -> bool:
     """Whether the framework behind adapter ``name`` is installed (nothing is imported)."""
-    return all(importlib.util.find_spec(module) is not None for module in REQUIRES[name])
+    return not frameworks.get(name).missing()
 
 
 def missing_reason(name: str) -> str | None:
-    missing = [m for m in REQUIRES[name] if importlib.util.find_spec(m) is None]
+    missing = frameworks.get(name).missing()
     return f"{', '.join(missing)} not installed" if missing else None
 
 
 def available_adapters() -> list[str]:
-    return [name for name in ADAPTERS if is_available(name)]
+    return [name for name in frameworks.NAMES if is_available(name)]
 
 
 @lru_cache(maxsize=None)
 def get_adapter(name: str) -> Adapter:
     """The adapter instance for ``name``; imports its framework on first use."""
-    if name not in ADAPTERS:
-        raise KeyError(f"unknown framework {name!r}; known: {', '.join(ADAPTERS)}")
-    if name in ("tfkeras", "keras2") and importlib.util.find_spec("torch") is not None:
-        # Import torch before TensorFlow, as Keras's own test set-up does: the other order has crashed.
-        importlib.import_module("torch")
-    if name == "tfkeras" and importlib.util.find_spec("tf_keras") is not None:
-        # With TensorFlow 2.15 (tf.keras = Keras 2.15), whether tf_keras has been imported in the process
-        # changes how tf.keras's LSTM draws input-dropout masks (per step without it, one per sequence with
-        # it; see FINDINGS.md). Importing it whenever it is installed makes every measurement see the same
-        # process state, whatever order the tests run in.
-        importlib.import_module("tf_keras")
-    module_name, class_name = ADAPTERS[name].split(":")
+    framework = frameworks.get(name)
+    for module in framework.preload:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+    module_name, class_name = framework.adapter.split(":")
     from ..trace import wrap_adapter
 
     return wrap_adapter(getattr(importlib.import_module(module_name), class_name)())

@@ -1,136 +1,189 @@
-"""The one small interface every framework adapter implements."""
+"""The one small interface every framework adapter implements.
+
+An adapter builds its framework's layer from a spec and canonical weights, runs it on a
+:class:`~mapping.problem.Problem`, differentiates it, reads its weights back, and answers what the checks
+need to know about the framework (constructor and call signatures, seeding, the one-layer native layer a
+user writes by hand, how padded batches are fed). Checks ask the adapter; they never branch on a
+framework's name.
+
+Subclasses import their framework lazily (their module is imported only on first use through
+:func:`mapping.adapters.get_adapter`), so importing :mod:`mapping` never pulls a framework in.
+"""
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
+import inspect
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from contextlib import contextmanager
+from typing import Any, Callable, ClassVar, Iterator
 
-import numpy as np
-
+from .. import frameworks
 from ..errors import Unsupported
-from ..outputs import LSTMResult, RunInputs, check_inputs
-from ..reference_grad import Gradients, Upstream, check_upstream
-from ..spec import LSTMSpec
+from ..problem import Problem, RunResult
+from ..reference import Gradients, Upstream, check_upstream
+from ..spec import LayerSpec
 from ..weights import CanonicalWeights
 
 
 class Adapter(ABC):
-    """Builds one framework's LSTM from a spec and canonical weights, and runs it.
+    """Builds one framework's recurrent layer from a spec and canonical weights, and runs it."""
 
-    Subclasses import their framework lazily (inside methods or in their own module, which the
-    registry imports only on use), so importing :mod:`mapping` never pulls a framework in.
-    """
-
-    #: Short name used in test ids, markers and reports (``torch``, ``tfkeras``, ...).
-    name: ClassVar[str]
-    #: Human label for reports.
-    label: ClassVar[str]
-    #: Module whose presence means the framework is installed.
-    import_name: ClassVar[str]
-    #: Distribution whose version is reported.
-    distribution: ClassVar[str]
+    #: The registry entry (:mod:`mapping.frameworks`) this adapter implements.
+    framework: ClassVar[frameworks.Framework]
     #: dtypes this adapter can run (measured; see the adapter's docstring for why others are missing).
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
+    #: How a user of this framework feeds a right-padded batch (named in reports and details).
+    length_mechanism: ClassVar[str]
+    #: Per op: spec field -> the framework's constructor parameter for it (what a page's row names).
+    parameters: ClassVar[dict[str, dict[str, str]]]
 
-    # --- discovery -------------------------------------------------------------------------------
-    @classmethod
-    def is_available(cls) -> bool:
-        return importlib.util.find_spec(cls.import_name) is not None
+    @property
+    def name(self) -> str:
+        return self.framework.name
+
+    @property
+    def label(self) -> str:
+        return self.framework.label
 
     @classmethod
     def version(cls) -> str | None:
-        try:
-            return importlib.metadata.version(cls.distribution)
-        except importlib.metadata.PackageNotFoundError:
-            return None
+        return cls.framework.version()
 
     # --- what can be expressed -----------------------------------------------------------------
-    def unsupported_reason(self, spec: LSTMSpec) -> str | None:
+    def unsupported_reason(self, spec: LayerSpec) -> str | None:
         """Why this framework cannot build ``spec`` natively, or None if it can."""
         if spec.dtype not in self.dtypes:
-            return f"{self.label} LSTM does not run in {spec.dtype} here"
+            return f"{self.label} {spec.op.upper()} does not run in {spec.dtype} here"
+        if spec.op not in self.parameters:
+            return f"{self.label}: no adapter for the {spec.op} op"
+        for field in ("input_dropout", "recurrent_dropout", "layer_dropout"):
+            if getattr(spec, field) and field not in self.parameters[spec.op]:
+                return f"{self.label} {spec.op.upper()} has no counterpart of {field}"
         return self._unsupported_reason(spec)
 
-    def _unsupported_reason(self, spec: LSTMSpec) -> str | None:
+    def _unsupported_reason(self, spec: LayerSpec) -> str | None:
         return None
 
-    def check_supported(self, spec: LSTMSpec) -> None:
+    def check_supported(self, spec: LayerSpec) -> None:
         reason = self.unsupported_reason(spec)
         if reason:
             raise Unsupported(reason)
 
     # --- the work ------------------------------------------------------------------------------
     @abstractmethod
-    def build(self, spec: LSTMSpec, weights: CanonicalWeights) -> Any:
-        """A native model holding ``weights`` (rounded to ``spec.dtype``)."""
+    def build(self, spec: LayerSpec, weights: CanonicalWeights) -> Any:
+        """A native model holding ``weights`` (rounded to ``spec.dtype``), in inference mode."""
 
     @abstractmethod
-    def _run(self, model: Any, spec: LSTMSpec, inputs: RunInputs, training: bool) -> LSTMResult:
-        """Run ``model`` on already validated inputs; return NumPy arrays in the common convention."""
+    def _run(self, model: Any, problem: Problem, training: bool) -> RunResult:
+        """Run ``model`` on a validated problem already cast to the spec's dtype; NumPy results."""
 
     @abstractmethod
-    def export_weights(self, model: Any, spec: LSTMSpec) -> CanonicalWeights:
+    def export_weights(self, model: Any, spec: LayerSpec) -> CanonicalWeights:
         """Read the model's weights back into the canonical layout."""
 
-    def run(
-        self,
-        model: Any,
-        spec: LSTMSpec,
-        x: np.ndarray,
-        initial_state: tuple[np.ndarray, np.ndarray] | None = None,
-        lengths: np.ndarray | list[int] | None = None,
-        *,
-        training: bool = False,
-    ) -> LSTMResult:
-        inputs = _as_dtype(check_inputs(spec, x, initial_state, lengths), spec.dtype)
-        return self._run(model, spec, inputs, training)
+    def run(self, model: Any, problem: Problem, *, training: bool = False) -> RunResult:
+        """Run a built model on ``problem`` (its weights are the model's own; ``problem.weights`` is not read)."""
+        return self._run(model, problem.validated().cast(problem.spec.dtype), training)
 
-    def forward(
-        self,
-        spec: LSTMSpec,
-        weights: CanonicalWeights,
-        x: np.ndarray,
-        initial_state: tuple[np.ndarray, np.ndarray] | None = None,
-        lengths: np.ndarray | list[int] | None = None,
-    ) -> LSTMResult:
-        """Build and run in one call (inference mode)."""
-        self.check_supported(spec)
-        check_inputs(spec, x, initial_state, lengths)
-        return self.run(self.build(spec, weights), spec, x, initial_state, lengths)
+    def run_masked(self, model: Any, problem: Problem, mask: Any) -> RunResult:
+        """Run with an arbitrary ``(batch, time)`` boolean mask of real steps (left padding, holes) instead of
+        ``problem.lengths``. Frameworks whose only mechanism is a length per sample (right padding) refuse."""
+        raise Unsupported(f"{self.label} takes a length per sample ({self.length_mechanism}): right padding only")
 
-    # --- gradients (issue 5) ----------------------------------------------------------------------
-    def gradients(
-        self,
-        model: Any,
-        spec: LSTMSpec,
-        x: np.ndarray,
-        initial_state: tuple[np.ndarray, np.ndarray] | None,
-        upstream: Upstream,
-        *,
-        lengths: np.ndarray | list[int] | None = None,
-    ) -> Gradients:
-        """Gradients of ``L = sum(output * G_out) + sum(h_n * G_h) + sum(c_n * G_c)`` (see
-        :mod:`mapping.reference_grad`) with respect to ``x``, the initial state and every weight, computed
+    def forward(self, problem: Problem) -> RunResult:
+        """Build ``problem``'s layer and run it in one call (inference mode)."""
+        self.check_supported(problem.spec)
+        problem = problem.validated()
+        return self.run(self.build(problem.spec, problem.weights), problem)
+
+    def gradients(self, model: Any, problem: Problem, upstream: Upstream) -> Gradients:
+        """Gradients of ``L = sum(output * G_output) + sum over states of sum(state_n * G_state_n)`` (see
+        :mod:`mapping.reference.backward`) with respect to ``x``, the initial state and every weight, computed
         by the framework's own automatic differentiation and returned in the canonical layout, float64.
 
-        ``upstream`` holds the ``G_*`` arrays (any float dtype; they are rounded to ``spec.dtype``).
-        ``h0``/``c0`` of the result are None when ``initial_state`` is None. With ``lengths``, the output
+        ``upstream`` holds the ``G`` arrays (any float dtype; they are rounded to ``spec.dtype``).
+        ``initial`` of the result is None when ``problem.initial_state`` is None. With lengths, the output
         gradient at padded steps should be zero: frameworks differ in what they output there.
         """
-        inputs = check_inputs(spec, x, initial_state, lengths)
-        check_upstream(spec, inputs.batch, inputs.steps, upstream)
-        inputs = _as_dtype(inputs, spec.dtype)
-        return self._gradients(model, spec, inputs, upstream.astype(spec.dtype))
+        problem = problem.validated()
+        check_upstream(problem, upstream)
+        return self._gradients(model, problem.cast(problem.spec.dtype), upstream.astype(problem.spec.dtype))
 
-    def _gradients(self, model: Any, spec: LSTMSpec, inputs: RunInputs, upstream: Upstream) -> Gradients:
-        """Framework part of :meth:`gradients`, on validated inputs already cast to ``spec.dtype``."""
+    def _gradients(self, model: Any, problem: Problem, upstream: Upstream) -> Gradients:
+        """Framework part of :meth:`gradients`, on a validated problem already cast to ``spec.dtype``."""
         raise NotImplementedError(f"{self.label}: gradients are not implemented by this adapter")
 
+    # --- what the checks ask about the framework ---------------------------------------------------
+    @abstractmethod
+    def layer_class(self, op: str) -> type:
+        """The class users build for ``op`` (``torch.nn.LSTM``, ``keras.layers.LSTM``, ...)."""
 
-def _as_dtype(inputs: RunInputs, dtype: str) -> RunInputs:
-    """Validated inputs with x and the initial state rounded to the spec's dtype (lengths stay integers)."""
-    state = None if inputs.initial_state is None else tuple(s.astype(dtype) for s in inputs.initial_state)
-    return RunInputs(x=inputs.x.astype(dtype), initial_state=state, lengths=inputs.lengths,
-                     batch_first=inputs.batch_first)
+    def construct(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        """The op's layer constructed exactly as a user writes it (no weights set, nothing checked)."""
+        return self.layer_class(op)(*args, **kwargs)
+
+    @abstractmethod
+    def constructor(self, op: str) -> Callable:
+        """The function whose signature is the op's constructor (``__init__`` of the class users build)."""
+
+    @abstractmethod
+    def call(self, op: str) -> Callable:
+        """The function whose signature is how the op's layer is called (``forward``, ``call``, ``construct``)."""
+
+    def constructor_parameters(self, op: str = "lstm") -> dict[str, Any]:
+        """Keyword parameters of the op's constructor, with their defaults (None where there is none)."""
+        params = inspect.signature(self.constructor(op)).parameters
+        return {
+            n: (None if p.default is inspect.Parameter.empty else p.default)
+            for n, p in params.items()
+            if n not in ("self", "mode") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+
+    def call_parameters(self, op: str = "lstm") -> list[str]:
+        """Names of the arguments the op's layer is called with."""
+        return [n for n in inspect.signature(self.call(op)).parameters if n != "self"]
+
+    def field_for(self, op: str, parameter: str) -> str | None:
+        """The spec field a constructor parameter of this framework sets, or None."""
+        return next((f for f, p in self.parameters.get(op, {}).items() if p == parameter), None)
+
+    @abstractmethod
+    def seed(self, seed: int) -> None:
+        """Seed the framework's global random state (dropout masks, initialisers)."""
+
+    @contextmanager
+    def seeded(self, seed: int) -> Iterator[None]:
+        """Seeded for the duration of the block; global state the framework borrows is given back after."""
+        self.seed(seed)
+        yield
+
+    def mode_text(self, training: bool) -> str:
+        """How a user of this framework switches training mode, e.g. ``train(True)``."""
+        return f"train({training})"
+
+    def native_layer(self, spec: LayerSpec, weights: CanonicalWeights | None = None, *, batch: int | None = None,
+                     infer_input: bool = False, **options: Any) -> Any:
+        """The framework's own one-layer, one-direction layer for ``spec`` with extra constructor ``options``
+        (what a user writes by hand: ``return_sequences=False``, ``stateful=True``), holding ``weights``.
+
+        ``batch`` fixes the batch size (stateful layers need it); with ``infer_input`` the layer is left to
+        infer its input size from the first call, as a user's would.
+        """
+        raise NotImplementedError(f"{self.label}: no hand-built native layer in this adapter")
+
+    def native_weights(self, layer: Any) -> list[Any]:
+        """A :meth:`native_layer`'s weights as NumPy arrays, in the framework's own order and layout."""
+        raise NotImplementedError(f"{self.label}: no hand-built native layer in this adapter")
+
+    def call_native(self, layer: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        """Call a built layer (from :meth:`build` or :meth:`native_layer`) the way a user does: NumPy arrays, and
+        tuples or lists of them, become the framework's tensors of the layer's dtype; the outputs come back as
+        NumPy arrays, flattened in order (the output, then each final state)."""
+        raise NotImplementedError(f"{self.label}: calling a native layer is not implemented by this adapter")
+
+def flatten(value: Any) -> list:
+    """Nested tuples and lists of outputs, flattened in order: ``(out, (h, c))`` -> ``[out, h, c]``."""
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in flatten(v)]
+    return [value]

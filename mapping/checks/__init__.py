@@ -5,12 +5,14 @@ naming the argument) and one framework, measures what that framework does, and r
 :class:`Outcome`: the verdict it measured, the figures behind it, and any recorded behaviour that no
 longer matches reality. Each framework is measured on its own against the float64 reference, so a
 single-framework environment checks its half of every row; two sides that both match the reference
-match each other.
+match each other. Checks ask the framework's adapter (:mod:`mapping.adapters`) for everything
+framework-specific; none branches on a framework's name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable
 
 from pydantic import BaseModel
@@ -27,6 +29,16 @@ class CheckContext:
     framework: str
     tolerance: float | None = None  # a case's override; None means the framework's default
     seed: int = 0
+    op: str = "lstm"  # the recurrent op of the case's page
+
+    @cached_property
+    def adapter(self):
+        from ..adapters import get_adapter
+
+        return get_adapter(self.framework)
+
+    def measurement(self, dtype: str = "float32") -> Measurement:
+        return Measurement(self.framework, dtype, tol=self.tolerance)
 
 
 @dataclass(frozen=True)

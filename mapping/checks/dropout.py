@@ -17,13 +17,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
-from ..adapters import get_adapter
-from ..reference import reference_lstm
 from ..verdicts import Verdict
 from . import CheckContext, Measurement, Outcome, register
-from .native import Args, Setup, constructor_parameters, keras_call, keras_layer, per_framework
+from .arguments import Args, Setup, per_framework
 
 Fingerprint = Literal["inputs", "recurrent", "between_layers", "none"]
 
@@ -36,60 +32,34 @@ class DropoutArgs(Args):
     setup: Setup = Setup(batch=4, steps=4, hidden_size=8)
 
 
-def _seed_all(fw: str, seed: int) -> None:
-    if fw == "torch":
-        import torch
-
-        torch.manual_seed(seed)
-    elif fw == "mindspore":
-        import mindspore
-
-        mindspore.set_seed(seed)
-    else:
-        get_adapter(fw).keras().utils.set_random_seed(seed)
-
-
-def _run(fw: str, name: str, rate: float, setup: Setup, layers: int, steps: int, training: bool, seed: int):
-    spec = setup.spec(batch_first=True, num_layers=layers)
-    w = setup.problem(spec, seed)[0]
-    x = setup.problem(spec.replace(), seed + 5)[1][:, :steps]
-    _seed_all(fw, seed)
-    if fw in ("tfkeras", "keras2"):
-        if layers == 1:
-            out = keras_call(keras_layer(fw, spec, w, return_sequences=True, return_state=True, **{name: rate}),
-                             x, training=training)
-            return out[0], np.stack([out[1]]), reference_lstm(spec, w, x)
-        raise ValueError("Keras fingerprints use one layer")
-    if fw == "torch":
-        import torch
-
-        model = get_adapter(fw).build(spec, w)
-        model.dropout = rate
-        result = get_adapter(fw).run(model, spec, x, training=training)
-    else:
-        from mindspore import nn
-
-        model = get_adapter(fw).build(spec, w)
-        model.dropout = rate
-        model.dropout_op = nn.Dropout(p=rate)
-        result = get_adapter(fw).run(model, spec, x, training=training)
-    return result.output, result.h_n, reference_lstm(spec, w, x)
+def _run(ctx: CheckContext, name: str, rate: float, setup: Setup, layers: int, steps: int, training: bool):
+    """Output, final h and the no-dropout reference of a layer built with the parameter ``name`` at ``rate``."""
+    adapter = ctx.adapter
+    spec = setup.spec(ctx.op, batch_first=True, num_layers=layers)
+    problem = setup.problem(spec, ctx.seed).replace(x=setup.problem(spec, ctx.seed + 5).x[:, :steps])
+    field = adapter.field_for(ctx.op, name)
+    if layers > 1 and field != "layer_dropout":
+        raise ValueError("fingerprints of per-layer dropout use one layer")
+    adapter.seed(ctx.seed)
+    model = adapter.build(spec.replace(**{field: rate}), problem.weights)
+    result = adapter.run(model, problem, training=training)
+    return result.output, result.h_n, problem.reference()
 
 
-def fingerprint(fw: str, name: str | None, rate: float, setup: Setup, m: Measurement, seed: int) -> str:
-    if name is None or name not in constructor_parameters(fw):
+def fingerprint(ctx: CheckContext, name: str | None, rate: float, setup: Setup, m: Measurement) -> str:
+    if name is None or name not in ctx.adapter.constructor_parameters(ctx.op):
         return "none"
-    one_step, _, ref1 = _run(fw, name, rate, setup, 1, 1, True, seed)
-    many, _, refn = _run(fw, name, rate, setup, 1, setup.steps, True, seed)
-    inference, _, _ = _run(fw, name, rate, setup, 1, setup.steps, False, seed)
+    one_step, _, ref1 = _run(ctx, name, rate, setup, 1, 1, True)
+    many, _, refn = _run(ctx, name, rate, setup, 1, setup.steps, True)
+    inference, _, _ = _run(ctx, name, rate, setup, 1, setup.steps, False)
     m.compare("inference mode ignores dropout", inference, refn.output)
     if m.differs("training, 1 layer, 1 step vs no dropout", one_step, ref1.output):
         return "inputs"
     if m.differs("training, 1 layer, many steps vs no dropout", many, refn.output):
         return "recurrent"
-    if fw in ("tfkeras", "keras2"):
+    if ctx.adapter.field_for(ctx.op, name) != "layer_dropout":
         return "none"
-    out2, h2, ref2 = _run(fw, name, rate, setup, 2, setup.steps, True, seed)
+    out2, h2, ref2 = _run(ctx, name, rate, setup, 2, setup.steps, True)
     first_layer_same = not m.differs("training, 2 layers: first layer's final h", h2[0], ref2.h_n[0])
     second_changed = m.differs("training, 2 layers: output", out2, ref2.output)
     return "between_layers" if first_layer_same and second_changed else "none"
@@ -99,9 +69,9 @@ def fingerprint(fw: str, name: str | None, rate: float, setup: Setup, m: Measure
 def dropout_structure(args: DropoutArgs, ctx: CheckContext) -> Outcome:
     """Measure which tensor this framework's dropout parameter drops; the row holds when both sides drop the same."""
     fw = ctx.framework
-    m = Measurement(fw, tol=ctx.tolerance)
+    m = ctx.measurement()
     name = per_framework(args.names, fw)
-    measured = fingerprint(fw, name, args.rate, args.setup, m, ctx.seed)
+    measured = fingerprint(ctx, name, args.rate, args.setup, m)
     recorded = args.behaviour[fw]
     other = args.counterpart[fw]
     m.note(f"{fw} {name or '(no parameter)'}: drops {measured}; {other} side recorded as {args.behaviour[other]}")

@@ -23,16 +23,20 @@ from typing import Literal
 
 import numpy as np
 
-from ..adapters import get_adapter
-from ..reference import ACTIVATIONS
-from ..spec import LSTMSpec
+from .. import ops
+from ..compare import within_tolerance
+from ..problem import Problem
+from ..reference import DropoutScales, reference_forward
+from ..spec import LayerSpec
 from ..verdicts import Verdict
 from ..weights import random_weights
 from . import CheckContext, Measurement, Outcome, register
-from .dropout import _seed_all
-from .native import Args, Recorded, constructor_parameters, keras_call, keras_layer, per_framework, recorded_for
+from .arguments import Args, Recorded, per_framework, recorded_for
 
 Structure = Literal["inputs", "recurrent", "between_layers", "none"]
+
+#: The structure each dropout field of the spec stands for (what to look for when the recorded one is "other").
+STRUCTURE_OF_FIELD = {"input_dropout": "inputs", "recurrent_dropout": "recurrent", "layer_dropout": "between_layers"}
 
 
 class DropoutStatsArgs(Args):
@@ -44,94 +48,69 @@ class DropoutStatsArgs(Args):
     steps: int = 3
 
 
-def _layer(x, cell, h, c, in_scale=None, rec_scale=None):
-    """One float64 LSTM layer over time-major x (one unit), with per-step, per-gate scales (time, 4) on the
-    input and on h_{t-1}."""
-    sig, tanh = ACTIVATIONS["sigmoid"], np.tanh
-    ones = np.ones((x.shape[0], 4))
-    in_scale = ones if in_scale is None else in_scale
-    rec_scale = ones if rec_scale is None else rec_scale
-    outs = []
-    for t in range(x.shape[0]):
-        z = (x[t] * in_scale[t]) * cell.w_ih[:, 0] + (h * rec_scale[t]) * cell.w_hh[:, 0] + cell.b_ih + cell.b_hh
-        i, f, g, o = np.split(z, 4, axis=-1)
-        c = sig(f) * c + sig(i) * tanh(g)
-        h = sig(o) * tanh(c)
-        outs.append(h)
-    return np.stack(outs)
+def _problem(spec: LayerSpec, w, x_one: np.ndarray, h0_one: np.ndarray) -> Problem:
+    """One sample (batch 1) from time-major x and initial h; the cell state starts at zero."""
+    x = x_one.transpose(1, 0, 2)  # (1, time, 1): batch-first
+    state = tuple(np.zeros((spec.num_layers, 1, 1)) for _ in ops.of(spec).states)
+    state = (np.broadcast_to(h0_one, (spec.num_layers, 1, 1)).copy(),) + state[1:]
+    return Problem(spec, w, x, state)
 
 
-def _candidates(structure: str, w, x, h0, steps: int, p: float) -> tuple[np.ndarray, np.ndarray]:
-    """Every kept/dropped pattern the structure allows, and the output under it.
+def _candidates(structure: str, problem: Problem, steps: int, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every kept/dropped pattern the structure allows, and the reference's output under it.
 
     Returns (kept, outputs): kept is (patterns, draws) booleans, outputs (patterns, time). Inputs and
     between-layer dropout: one value per step for all gates (2**steps patterns; a mask shared over time
     shows as constant patterns). Recurrent dropout: one value per gate, shared over time (16 patterns).
     """
     keep = 1.0 / (1.0 - p)
-    zeros = np.zeros((1, 1))
+    gates = len(ops.of(problem.spec).gates)
     if structure == "recurrent":
-        kept = np.array(list(itertools.product((False, True), repeat=4)))
-        outs = [_layer(x, w[0, 0], h0, zeros, rec_scale=np.tile(np.where(k, keep, 0.0), (steps, 1)))[:, 0, 0]
+        kept = np.array(list(itertools.product((False, True), repeat=gates)))
+        outs = [reference_forward(problem, DropoutScales(
+                    recurrent=np.tile(np.where(k, keep, 0.0), (steps, 1))[:, :, None, None])).output[0, :, 0]
                 for k in kept]
         return kept, np.stack(outs)
     kept = np.array(list(itertools.product((False, True), repeat=steps)))
     outs = []
     for k in kept:
-        scale = np.repeat(np.where(k, keep, 0.0)[:, None], 4, axis=1)
+        scale = np.where(k, keep, 0.0)
         if structure == "inputs":
-            outs.append(_layer(x, w[0, 0], h0, zeros, in_scale=scale)[:, 0, 0])
+            masks = DropoutScales(inputs=np.repeat(scale[:, None], gates, axis=1)[:, :, None, None])
         else:
-            first = _layer(x, w[0, 0], zeros, zeros)
-            outs.append(_layer(first * scale[:, :1, None], w[1, 0], zeros, zeros)[:, 0, 0])
+            masks = DropoutScales(between_layers=scale[:, None, None])
+        outs.append(reference_forward(problem, masks).output[0, :, 0])
     return kept, np.stack(outs)
 
 
-def _plain(structure: str, w, x, h0) -> np.ndarray:
-    """The no-dropout output (time,), what inference mode must give."""
-    zeros = np.zeros((1, 1))
-    if structure == "between_layers":
-        return _layer(_layer(x, w[0, 0], zeros, zeros), w[1, 0], zeros, zeros)[:, 0, 0]
-    return _layer(x, w[0, 0], h0, zeros)[:, 0, 0]
-
-
-def _framework_run(fw, name, structure, spec, w, x_batch, h0_batch, p, training, seed):
+def _framework_run(ctx: CheckContext, name: str, problem: Problem, p: float, training: bool) -> np.ndarray:
     """The framework's output sequence, (batch, time, 1), in training or inference mode."""
-    _seed_all(fw, seed)
-    if fw in ("tfkeras", "keras2"):
-        layer = keras_layer(fw, spec, w, return_sequences=True, **{name: p})
-        state = None if structure != "recurrent" else [h0_batch.astype(np.float32), np.zeros_like(h0_batch, np.float32)]
-        kwargs = {"training": training}
-        if state is not None:
-            kwargs["initial_state"] = state
-        return keras_call(layer, x_batch, **kwargs)[0]
-    adapter = get_adapter(fw)
-    model = adapter.build(spec, w)
-    model.dropout = p
-    if fw == "mindspore":
-        from mindspore import nn
-
-        model.dropout_op = nn.Dropout(p=p)
-    return adapter.run(model, spec, x_batch, training=training).output
+    adapter = ctx.adapter
+    adapter.seed(ctx.seed)
+    spec = problem.spec.replace(**{adapter.field_for(ctx.op, name): p})
+    return adapter.run(adapter.build(spec, problem.weights), problem, training=training).output
 
 
-def measure_structure(fw: str, name: str, structure: str, args: DropoutStatsArgs, m: Measurement, seed: int) -> str:
+def measure_structure(ctx: CheckContext, name: str, structure: str, args: DropoutStatsArgs, m: Measurement) -> str:
+    seed = ctx.seed
     layers = 2 if structure == "between_layers" else 1
-    spec = LSTMSpec(input_size=1, hidden_size=1, num_layers=layers, batch_first=True)
+    spec = LayerSpec.parse({"input_size": 1, "hidden_size": 1, "num_layers": layers, "batch_first": True}, op=ctx.op)
     w = random_weights(spec, seed=seed, scale=1.5)  # large enough that a dropped value shows clearly
     rng = np.random.default_rng(seed)
     x_one = rng.uniform(0.5, 1.5, size=(args.steps, 1, 1)) * rng.choice([-1, 1], size=(args.steps, 1, 1))
     h0_one = np.full((1, 1), 0.8) if structure == "recurrent" else np.zeros((1, 1))
-    kept_patterns, candidates = _candidates(structure, w, x_one, h0_one, args.steps, args.rate)
-    x_batch = np.repeat(x_one.transpose(1, 0, 2), args.batch, axis=0)  # (batch, time, 1)
-    h0_batch = np.repeat(h0_one, args.batch, axis=0)
+    one = _problem(spec, w, x_one, h0_one)
+    kept_patterns, candidates = _candidates(structure, one, args.steps, args.rate)
+    # the batch: identical samples; Keras's recurrent dropout is seen through a non-zero initial h
+    batch = one.replace(x=np.repeat(one.x, args.batch, axis=0),
+                        initial_state=tuple(np.repeat(s, args.batch, axis=1) for s in one.initial_state)
+                        if structure == "recurrent" else None)
 
-    inference = _framework_run(fw, name, structure, spec, w, x_batch, h0_batch, args.rate, False, seed)[:, :, 0]
+    inference = _framework_run(ctx, name, batch, args.rate, False)[:, :, 0]
     m.compare("inference mode ignores dropout", inference,
-              np.broadcast_to(_plain(structure, w, x_one, h0_one), inference.shape))
-    out = _framework_run(fw, name, structure, spec, w, x_batch, h0_batch, args.rate, True, seed)[:, :, 0]
-    err = np.abs(out[:, None, :] - candidates[None, :, :])  # (batch, patterns, time)
-    ok = np.all(err <= m.tol * (1 + np.abs(candidates[None, :, :])), axis=2)
+              np.broadcast_to(one.reference().output[0, :, 0], inference.shape))
+    out = _framework_run(ctx, name, batch, args.rate, True)[:, :, 0]
+    ok = np.all(within_tolerance(out[:, None, :], candidates[None, :, :], m.tol), axis=2)  # (batch, patterns)
     explained = ok.any(axis=1)
     share = float(explained.mean())
     masks = "per_gate" if structure == "recurrent" else "one_for_all_gates"
@@ -165,17 +144,17 @@ def measure_structure(fw: str, name: str, structure: str, args: DropoutStatsArgs
 def dropout_statistics(args: DropoutStatsArgs, ctx: CheckContext) -> Outcome:
     """Measure which tensor is dropped, with what rescaling and rate, and whether one mask serves every step."""
     fw = ctx.framework
-    m = Measurement(fw, tol=ctx.tolerance)
+    m = ctx.measurement()
     name = per_framework(args.names, fw)
     recorded = recorded_for(args.recorded, fw)
-    if name is None or name not in constructor_parameters(fw):
+    if name is None or name not in ctx.adapter.constructor_parameters(ctx.op):
         measured = "structure=none"
         m.note(f"{fw} has no such parameter")
     else:
         structure = recorded.split()[0].split("=")[1]
         if structure == "other":
-            structure = {"dropout": "inputs", "recurrent_dropout": "recurrent"}.get(name, "between_layers")
-        measured = measure_structure(fw, name, structure, args, m, ctx.seed)
+            structure = STRUCTURE_OF_FIELD[ctx.adapter.field_for(ctx.op, name)]
+        measured = measure_structure(ctx, name, structure, args, m)
     m.note(f"measured: {measured}; the row's convention: {args.convention}")
     m.expect(measured == recorded, f"behaviour is now '{measured}', the case records '{recorded}'")
     if measured == "structure=none":

@@ -10,10 +10,12 @@ from typing import Literal
 
 import numpy as np
 
-from ..adapters import get_adapter
+from .. import recipes
+from ..spec import LayerSpec
 from ..verdicts import Verdict
+from ..weights import random_weights
 from . import CheckContext, Measurement, Outcome, register
-from .native import Args, constructor_parameters
+from .arguments import Args
 
 KERAS_PARAMETER = {
     "kernel": "kernel_initializer",
@@ -47,17 +49,6 @@ def orthogonality_error(rows_by_cols: np.ndarray) -> float:
     return float(np.abs(a @ a.T - np.eye(a.shape[0])).max())
 
 
-def _keras_fresh(fw: str, args: InitializerArgs, **options):
-    from ..adapters import get_adapter
-
-    keras = get_adapter(fw).keras()
-    keras.utils.set_random_seed(1234)
-    layer = keras.layers.LSTM(args.hidden_size, **options)
-    layer.build((None, None, args.input_size))
-    kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
-    return kernel, recurrent, bias
-
-
 def _check_properties(m: Measurement, label: str, kernel_t, recurrent_t, bias, args, forget_one: bool, what):
     """Check the Keras defaults' properties on canonical-layout arrays (kernel_t is (4H, F))."""
     h, f = args.hidden_size, args.input_size
@@ -78,74 +69,53 @@ def _check_properties(m: Measurement, label: str, kernel_t, recurrent_t, bias, a
     return others == 0.0 and bool(np.all(forget == (1.0 if forget_one else 0.0)))
 
 
+def _fresh(ctx: CheckContext, spec, **options):
+    """Layer 0 of a freshly built one-layer layer with the parameter's options, in the canonical layout."""
+    ctx.adapter.seed(1234)
+    layer = ctx.adapter.native_layer(spec, **options)
+    return ctx.adapter.export_weights(layer, spec)[0, 0]
+
+
 @register("initializer", InitializerArgs)
 def initializer(args: InitializerArgs, ctx: CheckContext) -> Outcome:
-    """A fresh Keras layer has the page's default initialisation; MindSpore has no such parameter, and the recipe
-    (MindSpore's own initialisers applied after construction) gives the same distribution."""
-    m = Measurement(ctx.framework, tol=ctx.tolerance)
-    fw = ctx.framework
-    params = constructor_parameters(fw)
+    """A fresh Keras layer has the page's default initialisation; a framework without the parameter starts
+    otherwise, and its recipe (its own initialisers applied after construction) gives the same distribution."""
+    m = ctx.measurement()
+    params = ctx.adapter.constructor_parameters(ctx.op)
     name = KERAS_PARAMETER[args.target]
     what = "bias" if args.target == "unit_forget_bias" else args.target
-    if fw in ("tfkeras", "keras2"):
-        if name not in params:
-            m.note(f"no parameter {name}")
-            return m.outcome(Verdict.NOT_APPLICABLE)
+    spec = LayerSpec.parse({"input_size": args.input_size, "hidden_size": args.hidden_size}, op=ctx.op)
+    if name in params:
         m.expect(params[name] == args.keras_default, f"{name} defaults to {params[name]!r}, the case records "
                                                       f"{args.keras_default!r}")
-        kernel, recurrent, bias = _keras_fresh(fw, args)
+        w = _fresh(ctx, spec)
         forget_one = bool(params.get("unit_forget_bias", False))
-        ok = _check_properties(m, "fresh Keras layer", kernel.T, recurrent.T, bias, args, forget_one, what)
+        ok = _check_properties(m, "fresh Keras layer", w.w_ih, w.w_hh, w.b_ih + w.b_hh, args, forget_one, what)
         if args.target == "unit_forget_bias":
-            _, _, plain = _keras_fresh(fw, args, unit_forget_bias=False)
-            ok = ok and _check_properties(m, "unit_forget_bias=False", None, None, plain, args, False, "bias")
+            plain = _fresh(ctx, spec, unit_forget_bias=False)
+            ok = ok and _check_properties(m, "unit_forget_bias=False", None, None, plain.b_ih + plain.b_hh, args,
+                                          False, "bias")
         m.expect(ok, f"a fresh Keras layer no longer has the {args.keras_default!r} {args.target} initialisation")
         return m.outcome(Verdict.EQUIVALENT_WITH_RECIPE if not m.problems else Verdict.DIVERGES)
-
-    # MindSpore: no parameter; show its own default and check the recipe.
-    import mindspore
-
-    m.expect(name not in params, f"mindspore.nn.LSTM now has {name}")
-    saved = np.random.get_state()  # nn.LSTM draws its initial weights with numpy's global generator:
-    np.random.seed(1234)           # seed it for repeatability, and give the caller's state back below
-    mindspore.set_seed(1234)
     try:
-        return _mindspore_side(args, m, what)
-    finally:
-        np.random.set_state(saved)
+        recipe = recipes.get(ctx.framework, "keras_initialization")
+    except LookupError as exc:
+        m.note(f"no parameter {name} and {exc}")
+        return m.outcome(Verdict.NOT_APPLICABLE)
+    with ctx.adapter.seeded(1234):
+        return _recipe_side(ctx, args, m, spec, recipe, what)
 
 
-def _mindspore_side(args: InitializerArgs, m: Measurement, what: str) -> Outcome:
-    """MindSpore's own default initialisation, then the recipe applied to a built LSTM."""
-    import mindspore
-    from mindspore import Tensor
-    from mindspore.common import initializer as init
-
-    adapter = get_adapter("mindspore")
-    from ..spec import LSTMSpec
-    from ..weights import random_weights
-
-    spec = LSTMSpec(input_size=args.input_size, hidden_size=args.hidden_size)
+def _recipe_side(ctx: CheckContext, args: InitializerArgs, m: Measurement, spec, recipe, what: str) -> Outcome:
+    """The framework's own default initialisation, then the recipe applied to a built layer."""
+    adapter = ctx.adapter
     net = adapter.build(spec, random_weights(spec, seed=0))  # weights are overwritten below
-    from mindspore import nn
-
-    fresh = nn.LSTM(args.input_size, args.hidden_size)
+    fresh = adapter.construct(ctx.op, args.input_size, args.hidden_size)
     w = adapter.export_weights(fresh, spec)[0, 0]
-    default_ok = _check_properties(m, "MindSpore default", w.w_ih, w.w_hh, w.b_ih + w.b_hh, args, True, what)
-    m.note(f"MindSpore's own default {'already matches' if default_ok else 'differs'}; "
+    default_ok = _check_properties(m, f"{adapter.label} default", w.w_ih, w.w_hh, w.b_ih + w.b_hh, args, True, what)
+    m.note(f"{adapter.label}'s own default {'already matches' if default_ok else 'differs'}; "
            f"all its weights start U(-1/sqrt(hidden), 1/sqrt(hidden)) = ±{1 / np.sqrt(args.hidden_size):.4f}")
-    h = args.hidden_size
-    params_by_name = {p.name.split(".")[-1]: p for p in net.get_parameters()}
-    recipe = {
-        "weight_ih_l0": init.initializer(init.XavierUniform(), (4 * h, args.input_size), mindspore.float32),
-        "weight_hh_l0": init.initializer(init.Orthogonal(), (4 * h, h), mindspore.float32),
-    }
-    forget = np.zeros(4 * h, np.float32)
-    forget[h:2 * h] = 1.0
-    for name_, value in recipe.items():
-        params_by_name[name_].set_data(value.init_data() if hasattr(value, "init_data") else value)
-    params_by_name["bias_ih_l0"].set_data(Tensor(forget))
-    params_by_name["bias_hh_l0"].set_data(Tensor(np.zeros(4 * h, np.float32)))
+    recipe(net, args.input_size, args.hidden_size)
     r = adapter.export_weights(net, spec)[0, 0]
     ok = _check_properties(m, "after the recipe", r.w_ih, r.w_hh, r.b_ih + r.b_hh, args, True, what)
     m.expect(ok, "the recipe no longer reproduces Keras's initialisation")

@@ -6,12 +6,9 @@ from typing import Literal
 
 import numpy as np
 
-from ..adapters import get_adapter
-from ..diagnose import Problem
-from ..reference import reference_lstm
 from ..verdicts import Verdict
-from . import CheckContext, Measurement, Outcome, register
-from .native import Args, Setup, constructor_parameters
+from . import CheckContext, Outcome, register
+from .arguments import Args, Setup
 
 Layout = Literal["batch_major", "time_major"]
 
@@ -22,8 +19,8 @@ class LayoutArgs(Args):
     setup: Setup = Setup(batch=2, steps=5)
 
 
-def default_layout(fw: str) -> Layout:
-    params = constructor_parameters(fw)
+def default_layout(params: dict) -> Layout:
+    """The layout a constructor with these parameters (and defaults) reads when the user passes nothing."""
     if "batch_first" in params:
         return "batch_major" if params["batch_first"] else "time_major"
     if params.get("time_major"):
@@ -35,20 +32,17 @@ def default_layout(fw: str) -> Layout:
 def default_layout_check(args: LayoutArgs, ctx: CheckContext) -> Outcome:
     """The default layout is what the row says, proven numerically; parameters the row calls absent are absent."""
     fw = ctx.framework
-    m = Measurement(fw, tol=ctx.tolerance)
-    layout = default_layout(fw)
-    spec = args.setup.spec(batch_first=layout == "batch_major")
-    w, x, _ = args.setup.problem(spec, ctx.seed)
-    adapter = get_adapter(fw)
-    m.compare(f"default layout ({layout})", adapter.forward(spec, w, x), reference_lstm(spec, w, x),
-              problem=Problem(spec, w, x))
+    m = ctx.measurement()
+    params = ctx.adapter.constructor_parameters(ctx.op)
+    layout = default_layout(params)
+    problem = args.setup.problem(args.setup.spec(ctx.op, batch_first=layout == "batch_major"), ctx.seed)
+    m.compare(f"default layout ({layout})", ctx.adapter.forward(problem), problem.reference(), problem=problem)
     if layout == "time_major":
-        keras_layout = np.ascontiguousarray(x.transpose(1, 0, 2))  # (batch, time, features), as Keras takes it
-        wrong = adapter.forward(spec, w, keras_layout)
-        right = reference_lstm(spec.replace(batch_first=True), w, keras_layout)
+        keras_layout = np.ascontiguousarray(problem.x.transpose(1, 0, 2))  # (batch, time, features), as Keras takes it
+        wrong = ctx.adapter.forward(problem.replace(x=keras_layout))
+        right = problem.replace(spec=problem.spec.replace(batch_first=True), x=keras_layout).reference()
         gap = float(np.abs(wrong.output - right.output).max())  # same (batch, time) positions
         m.note(f"a (batch, time, features) input fed with the default runs without error and is off by {gap:.3g}")
-    params = constructor_parameters(fw)
     present = [name for name in args.absent.get(fw, []) if name in params]
     for name in present:
         m.note(f"the row says there is no {name!r}, but the constructor has it (default {params[name]!r})")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..compare import FieldFigures, field_figures, mismatches
-from ..outputs import LSTMResult
+from ..problem import Problem, RunResult
 from ..tolerances import tolerance
 from ..verdicts import Verdict
 
@@ -46,15 +46,17 @@ class Measurement:
         self.failed_labels: list[str] = []
         self.diagnoses: list[str] = []
 
-    def compare(self, label: str, actual, expected, select: np.ndarray | None = None, *, problem=None) -> bool:
-        """Compare arrays or LSTMResults; returns True when within tolerance.
+    def compare(self, label: str, actual, expected, select: np.ndarray | None = None, *,
+                problem: Problem | None = None) -> bool:
+        """Compare arrays or results; returns True when within tolerance.
 
-        ``problem`` (a :class:`mapping.diagnose.Problem`: the spec, weights and inputs ``expected`` was computed
-        from) is optional; when given, ``actual`` is an LSTMResult and the comparison fails, a diagnosis is added.
+        ``problem`` (what ``expected`` was computed from) is optional; when given, ``actual`` is a
+        :class:`RunResult` and the comparison fails, a diagnosis is added.
         """
-        if isinstance(actual, LSTMResult):
-            pairs = [(f"{label} {k}", actual.fields()[k], expected.fields()[k], select if k == "output" else None)
-                     for k in ("output", "h_n", "c_n")]
+        if isinstance(actual, RunResult):
+            got = actual.fields()
+            pairs = [(f"{label} {k}", got.get(k, np.empty(0)), ref, select if k == "output" else None)
+                     for k, ref in expected.fields().items()]
         else:
             pairs = [(label, actual, expected, select)]
         ok = True
@@ -66,11 +68,11 @@ class Measurement:
                 ok = False
                 self.failed_labels.append(name)
                 self.details.append("; ".join(bad))
-        if not ok and problem is not None and isinstance(actual, LSTMResult):
+        if not ok and problem is not None and isinstance(actual, RunResult):
             self._diagnose(label, problem, actual)
         return ok
 
-    def _diagnose(self, label: str, problem, actual: LSTMResult) -> None:
+    def _diagnose(self, label: str, problem: Problem, actual: RunResult) -> None:
         from ..diagnose import diagnose
 
         try:

@@ -8,13 +8,13 @@ Scenarios (batch of 3, 5 steps, real lengths 5, 3 and 1 unless said otherwise):
 * ``equal``: every sample full length (the length mechanism must then change nothing);
 * ``length_one``: one real step per sample.
 
-Each framework is fed the way its users feed padded batches (Keras: ``mask``; PyTorch:
-``pack_padded_sequence``; MindSpore: ``seq_length``) and its result is classified against the reference
-run on each sample's real steps alone:
+Each framework is fed the way its users feed padded batches (its adapter's length mechanism: Keras
+``mask``, PyTorch ``pack_padded_sequence``, MindSpore ``seq_length``) and its result is classified against
+the reference run on each sample's real steps alone:
 
 * real steps: ``match`` or ``differ``;
-* padded output steps: ``zeros``, ``repeat_last`` (the last real output carried forward), ``computed``
-  (the padding was run as data) or ``other``;
+* padded output steps: ``zeros`` (exactly zero), ``repeat_last`` (the last real output carried forward),
+  ``computed`` (the padding was run as data) or ``other``;
 * final states: ``last_real`` (the state after each sample's last real step) or ``other``.
 """
 
@@ -24,14 +24,15 @@ from typing import Literal
 
 import numpy as np
 
-from ..adapters import get_adapter
-from ..reference import reference_lstm
-from ..spec import LSTMSpec
+from .. import ops
+from ..compare import within_tolerance
+from ..errors import Unsupported
+from ..problem import Problem
 from ..tolerances import forward_tolerance
 from ..verdicts import Verdict
 from ..weights import random_inputs, random_weights
-from . import CheckContext, Measurement, Outcome, register
-from .native import Args
+from . import CheckContext, Outcome, register
+from .arguments import Args
 
 Scenario = Literal["right", "left", "equal", "length_one"]
 
@@ -46,47 +47,46 @@ LENGTHS = {"right": [5, 3, 1], "left": [5, 3, 1], "equal": [5, 5, 5], "length_on
 STEPS = 5
 
 
-def _problem(bidirectional: bool):
-    spec = LSTMSpec(input_size=3, hidden_size=4, bidirectional=bidirectional, batch_first=True)
-    return spec, random_weights(spec, seed=3), random_inputs(spec, 3, STEPS, seed=4)
+def _problem(op: str, bidirectional: bool) -> Problem:
+    from ..spec import LayerSpec
+
+    spec = LayerSpec.parse({"input_size": 3, "hidden_size": 4, "bidirectional": bidirectional, "batch_first": True},
+                           op=op)
+    return Problem(spec, random_weights(spec, seed=3), random_inputs(spec, 3, STEPS, seed=4))
 
 
-def _expected(spec, w, x, lengths, left: bool):
+def _expected(problem: Problem, lengths, left: bool):
     """Per sample, the reference on the real steps only, placed where those steps sit in the batch."""
-    out = np.zeros((len(lengths), STEPS, spec.num_directions * spec.hidden_size))
+    spec, x = problem.spec, problem.x
+    out = np.zeros((len(lengths), STEPS, spec.num_directions * spec.output_size))
     real = np.zeros((len(lengths), STEPS), dtype=bool)
-    h_n = np.zeros((spec.num_directions, len(lengths), spec.hidden_size))
-    c_n = np.zeros_like(h_n)
+    finals = {name: np.zeros((spec.num_directions, len(lengths), size))
+              for name, size in zip(ops.of(spec).final_names, spec.state_sizes().values())}
     for b, n in enumerate(lengths):
         steps = slice(STEPS - n, STEPS) if left else slice(0, n)
-        r = reference_lstm(spec, w, x[b : b + 1, steps])
+        r = problem.replace(x=x[b : b + 1, steps]).reference()
         out[b, steps], real[b, steps] = r.output[0], True
-        h_n[:, b], c_n[:, b] = r.h_n[:, 0], r.c_n[:, 0]
-    return out, real, h_n, c_n
+        for name in finals:
+            finals[name][:, b] = r.states[name][:, 0]
+    return out, real, finals
 
 
-def _run(fw: str, spec, w, x, lengths, left: bool):
-    adapter = get_adapter(fw)
-    if fw in ("tfkeras", "keras2") and left:
-        import tensorflow as tf
-
-        model = adapter.build(spec, w)
-        mask = tf.constant(np.arange(STEPS)[None, :] >= STEPS - np.array(lengths)[:, None])
-        seq = tf.constant(x.astype(spec.dtype))
-        outs = model.layers[0](seq, mask=mask)
-        states = [np.asarray(s) for s in outs[1:]]
-        h = np.stack(states[0::2])
-        c = np.stack(states[1::2])
-        return np.asarray(outs[0]), h, c
-    # PyTorch and MindSpore can only say "the first n steps are real": a user with left-padded data
-    # passes the real counts, which is what this measures.
-    r = adapter.forward(spec, w, x, lengths=np.array(lengths))
-    return r.output, r.h_n, r.c_n
+def _run(ctx: CheckContext, problem: Problem, lengths, left: bool):
+    adapter = ctx.adapter
+    if left:
+        mask = np.arange(STEPS)[None, :] >= STEPS - np.array(lengths)[:, None]
+        try:
+            return adapter.run_masked(adapter.build(problem.spec, problem.weights), problem, mask)
+        except Unsupported:
+            pass
+    # A length per sample can only say "the first n steps are real": a user with left-padded data passes the
+    # real counts, which is what this measures.
+    return adapter.forward(problem.replace(lengths=np.array(lengths)))
 
 
-def classify(out, h, c, expected, real, h_ref, c_ref, full_ref, tol) -> dict[str, str]:
+def classify(out, finals: dict, expected, real, expected_finals: dict, full_ref, tol) -> dict[str, str]:
     def close(a, b):
-        return bool(np.all(np.abs(a - b) <= tol * (1 + np.abs(b))))
+        return bool(np.all(within_tolerance(a, b, tol)))
 
     padded = ~real
     classes = {"real": "match" if close(out[real], expected[real]) else "differ"}
@@ -104,7 +104,7 @@ def classify(out, h, c, expected, real, h_ref, c_ref, full_ref, tol) -> dict[str
                 last = out[b, t] if real[b, t] else last
                 carried[b, t] = last
         classes["padded"] = "repeat_last" if close(out[padded], carried[padded]) else "other"
-    classes["final"] = "last_real" if close(h, h_ref) and close(c, c_ref) else "other"
+    classes["final"] = "last_real" if all(close(finals[k], expected_finals[k]) for k in expected_finals) else "other"
     return classes
 
 
@@ -116,18 +116,22 @@ def describe(classes: dict[str, str]) -> str:
 def padding_semantics(args: PaddingArgs, ctx: CheckContext) -> Outcome:
     """Classify what this framework outputs at padded steps and keeps as final state, against the reference."""
     fw = ctx.framework
-    m = Measurement(fw, tol=ctx.tolerance)
-    spec, w, x = _problem(args.bidirectional)
+    m = ctx.measurement()
+    problem = _problem(ctx.op, args.bidirectional)
+    x = problem.x
     lengths = LENGTHS[args.scenario]
     left = args.scenario == "left"
     if left:  # move each sample's real steps to the end, padding (zeros) first
         x = np.stack([np.concatenate([np.zeros((STEPS - n, 3)), x[b, :n]]) for b, n in enumerate(lengths)])
     else:
         x = np.stack([np.concatenate([x[b, :n], np.zeros((STEPS - n, 3))]) for b, n in enumerate(lengths)])
-    expected, real, h_ref, c_ref = _expected(spec, w, x, lengths, left)
-    out, h, c = _run(fw, spec, w, x, lengths, left)
-    tol = ctx.tolerance or forward_tolerance(fw, spec.dtype, padded=True)
-    classes = classify(out, h, c, expected, real, h_ref, c_ref, reference_lstm(spec, w, x).output, tol)
+    problem = problem.replace(x=x)
+    expected, real, expected_finals = _expected(problem, lengths, left)
+    result = _run(ctx, problem, lengths, left)
+    tol = ctx.tolerance or forward_tolerance(fw, problem.spec.dtype, padded=True)
+    classes = classify(result.output, result.states, expected, real, expected_finals, problem.reference().output,
+                       tol)
+    out = result.output
     m.compare("real steps", np.where(real[..., None], out, 0), np.where(real[..., None], expected, 0))
     measured = describe(classes)
     m.note(f"{args.scenario} padding, {'bidirectional' if args.bidirectional else 'one direction'}, "

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..adapters import get_adapter
-from ..diagnose import Problem
-from ..reference import reference_lstm
 from ..verdicts import Verdict
-from . import CheckContext, Measurement, Outcome, register
-from .native import Args, Setup, call_parameters, constructor_parameters, per_framework
+from . import CheckContext, Outcome, register
+from .arguments import Args, Setup, per_framework
 
 
 class RenamedParameterArgs(Args):
@@ -23,16 +20,13 @@ class RenamedParameterArgs(Args):
 def renamed_parameter(args: RenamedParameterArgs, ctx: CheckContext) -> Outcome:
     """The parameter exists under the page's name, and for several values it computes what the reference does."""
     name = per_framework(args.names, ctx.framework)
-    m = Measurement(ctx.framework, tol=ctx.tolerance)
-    if name not in constructor_parameters(ctx.framework):
+    m = ctx.measurement()
+    if name not in ctx.adapter.constructor_parameters(ctx.op):
         m.note(f"the constructor has no parameter {name!r}")
         return m.outcome(Verdict.NOT_APPLICABLE)
-    adapter = get_adapter(ctx.framework)
     for value in args.values:
-        spec = args.setup.spec(**{args.field: value})
-        weights, x, _ = args.setup.problem(spec, ctx.seed)
-        m.compare(f"{name}={value!r}", adapter.forward(spec, weights, x), reference_lstm(spec, weights, x),
-                  problem=Problem(spec, weights, x))
+        problem = args.setup.problem(args.setup.spec(ctx.op, **{args.field: value}), ctx.seed)
+        m.compare(f"{name}={value!r}", ctx.adapter.forward(problem), problem.reference(), problem=problem)
     if m.ok:
         m.note(f"{name} exists and matches the reference for values {args.values}")
     return m.outcome(Verdict.EQUIVALENT if m.ok else Verdict.DIVERGES)
@@ -56,22 +50,21 @@ def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outco
     name = per_framework(args.names, ctx.framework)
     candidates = per_framework(args.other, ctx.framework)
     candidates = [candidates] if isinstance(candidates, str) else list(candidates)
-    m = Measurement(ctx.framework, tol=ctx.tolerance)
-    params = constructor_parameters(ctx.framework)
-    adapter = get_adapter(ctx.framework)
-    spec_default = args.setup.spec(**{args.field: args.default})
+    m = ctx.measurement()
+    adapter = ctx.adapter
+    params = adapter.constructor_parameters(ctx.op)
+    spec_default = args.setup.spec(ctx.op, **{args.field: args.default})
     # the first alternative this framework can build (or the first, where it can build none of them)
-    other = next((c for c in candidates if adapter.unsupported_reason(args.setup.spec(**{args.field: c})) is None),
-                 candidates[0])
-    spec_other = args.setup.spec(**{args.field: other})
-    weights, x, _ = args.setup.problem(spec_default, ctx.seed)
-    at_default = reference_lstm(spec_default, weights, x)
-    at_other = reference_lstm(spec_other, weights, x)
+    other = next((c for c in candidates
+                  if adapter.unsupported_reason(args.setup.spec(ctx.op, **{args.field: c})) is None), candidates[0])
+    at_default_problem = args.setup.problem(spec_default, ctx.seed)
+    other_problem = at_default_problem.replace(spec=args.setup.spec(ctx.op, **{args.field: other}))
+    at_default, at_other = at_default_problem.reference(), other_problem.reference()
     if name is None:
         m.expect(args.field not in params, f"the page says there is no {args.field}, but the constructor has one")
         m.note(f"no parameter for {args.field}; the fixed behaviour is compared with {args.field}={args.default!r}")
-        m.compare("fixed behaviour vs default", adapter.forward(spec_default, weights, x), at_default,
-                  problem=Problem(spec_default, weights, x))
+        m.compare("fixed behaviour vs default", adapter.forward(at_default_problem), at_default,
+                  problem=at_default_problem)
     else:
         if name not in params:
             m.note(f"the constructor has no parameter {name!r}")
@@ -79,10 +72,8 @@ def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outco
         stated = per_framework(args.native_default, ctx.framework) or args.default
         m.note(f"signature default of {name}: {params[name]!r}")
         m.expect(params[name] == stated, f"{name} defaults to {params[name]!r}, the case records {stated!r}")
-        m.compare(f"{name} at default", adapter.forward(spec_default, weights, x), at_default,
-                  problem=Problem(spec_default, weights, x))
-        m.compare(f"{name}={other!r}", adapter.forward(spec_other, weights, x), at_other,
-                  problem=Problem(spec_other, weights, x))
+        m.compare(f"{name} at default", adapter.forward(at_default_problem), at_default, problem=at_default_problem)
+        m.compare(f"{name}={other!r}", adapter.forward(other_problem), at_other, problem=other_problem)
     m.expect(m.differs(f"reference at {args.default!r} vs {other!r}", at_default.output, at_other.output),
              f"{args.field}={other!r} does not change the result, so 'equal at the default' proves nothing")
     return m.outcome(Verdict.EQUAL_AT_DEFAULT if m.ok else Verdict.DIVERGES)
@@ -97,29 +88,16 @@ class RenamedCallArgumentArgs(Args):
 def renamed_call_argument(args: RenamedCallArgumentArgs, ctx: CheckContext) -> Outcome:
     """The call argument exists under the page's name and passing it by that keyword gives the reference result."""
     name = per_framework(args.names, ctx.framework)
-    m = Measurement(ctx.framework, tol=ctx.tolerance)
-    names = call_parameters(ctx.framework)
+    m = ctx.measurement()
+    names = ctx.adapter.call_parameters(ctx.op)
     m.note(f"call arguments: {', '.join(names)}")
-    spec = args.setup.spec(batch_first=True)
-    weights, x, _ = args.setup.problem(spec, ctx.seed)
-    expected = reference_lstm(spec, weights, x)
+    problem = args.setup.problem(args.setup.spec(ctx.op, batch_first=True), ctx.seed)
+    expected = problem.reference()
     if name not in names:
         m.note(f"no call argument named {name!r}; the first argument is {names[0]!r}")
         return m.outcome(Verdict.DIVERGES)
-    adapter = get_adapter(ctx.framework)
-    model = adapter.build(spec, weights)
-    x_native = x.astype(spec.dtype)
-    if ctx.framework == "torch":
-        import torch
-
-        with torch.no_grad():
-            out = model(**{name: torch.from_numpy(x_native)})[0].numpy()
-    elif ctx.framework == "mindspore":
-        from mindspore import Tensor
-
-        out = model(**{name: Tensor(x_native)})[0].asnumpy()
-    else:
-        out = __import__("numpy").asarray(model.layers[0](**{name: x_native})[0])
+    model = ctx.adapter.build(problem.spec, problem.weights)
+    out = ctx.adapter.call_native(model, **{name: problem.x})[0]
     m.compare(f"called with {name}=", out, expected.output)
     return m.outcome(Verdict.EQUIVALENT if m.ok else Verdict.DIVERGES)
 
@@ -135,8 +113,8 @@ class NoCounterpartArgs(Args):
 def feature_without_counterpart(args: NoCounterpartArgs, ctx: CheckContext) -> Outcome:
     """Where the feature exists it works as the reference says; where the page says it is missing, it is."""
     name = per_framework(args.names, ctx.framework)
-    m = Measurement(ctx.framework, tol=ctx.tolerance)
-    params = constructor_parameters(ctx.framework)
+    m = ctx.measurement()
+    params = ctx.adapter.constructor_parameters(ctx.op)
     if name is None:
         present = args.field in params
         m.note(f"constructor parameters: {', '.join(params)}")
@@ -147,9 +125,8 @@ def feature_without_counterpart(args: NoCounterpartArgs, ctx: CheckContext) -> O
     if name not in params:
         m.note(f"the constructor has no parameter {name!r}")
         return m.outcome(Verdict.NOT_APPLICABLE)
-    spec = args.setup.spec(**{args.field: args.value})
-    weights, x, _ = args.setup.problem(spec, ctx.seed)
-    result = get_adapter(ctx.framework).forward(spec, weights, x)
-    m.compare(f"{name}={args.value!r}", result, reference_lstm(spec, weights, x), problem=Problem(spec, weights, x))
-    m.note(f"output shape {result.output.shape}, h_n {result.h_n.shape}, c_n {result.c_n.shape}")
+    problem = args.setup.problem(args.setup.spec(ctx.op, **{args.field: args.value}), ctx.seed)
+    result = ctx.adapter.forward(problem)
+    m.compare(f"{name}={args.value!r}", result, problem.reference(), problem=problem)
+    m.note(f"output shape {result.output.shape}, " + ", ".join(f"{k} {v.shape}" for k, v in result.states.items()))
     return m.outcome(Verdict.NO_COUNTERPART if m.ok else Verdict.DIVERGES)

@@ -2,7 +2,8 @@
 
 Each recipe is measured on one framework against the reference: on the side that has the parameter,
 the parameter itself; on the other side, the recipe. Both matching the reference is what makes the two
-sides agree.
+sides agree. Which side a framework is on is read from its own signature (does its constructor take
+``return_sequences``?), never from its name.
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from ..adapters import get_adapter
-from ..compare import output_valid_mask
-from ..diagnose import Problem
+from .. import ops
 from ..errors import SpecError
-from ..reference import reference_lstm
 from ..verdicts import Verdict
 from . import CheckContext, Measurement, Outcome, register
-from .native import Args, Setup, constructor_parameters, keras_call, keras_layer
+from .arguments import Args, Setup
 
 RecipeName = Literal[
     "last_step", "final_state", "go_backwards", "stateful", "time_major", "mask", "stacked_layers",
@@ -31,11 +29,7 @@ class RecipeArgs(Args):
     setup: Setup = Setup()
 
 
-def _is_keras(fw: str) -> bool:
-    return fw in ("tfkeras", "keras2")
-
-
-RECIPES: dict[str, Callable[[str, Setup, Measurement, int], Verdict | None]] = {}
+RECIPES: dict[str, Callable[[CheckContext, Setup, Measurement], Verdict | None]] = {}
 
 
 def recipe(name: str):
@@ -49,99 +43,111 @@ def recipe(name: str):
 @register("recipe", RecipeArgs)
 def recipe_check(args: RecipeArgs, ctx: CheckContext) -> Outcome:
     """The parameter on one side and the user's workaround on the other both reproduce the reference."""
-    m = Measurement(ctx.framework, tol=ctx.tolerance)
-    verdict = RECIPES[args.recipe](ctx.framework, args.setup, m, ctx.seed)
+    m = ctx.measurement()
+    verdict = RECIPES[args.recipe](ctx, args.setup, m)
     if verdict is None:
         verdict = Verdict.EQUIVALENT_WITH_RECIPE if m.ok else Verdict.DIVERGES
     return m.outcome(verdict)
 
 
+def _has(ctx: CheckContext, parameter: str) -> bool:
+    """Whether the framework's constructor takes ``parameter`` (the side of the row it is on)."""
+    return parameter in ctx.adapter.constructor_parameters(ctx.op)
+
+
 @recipe("last_step")
-def _last_step(fw, setup, m, seed):
-    spec = setup.spec(batch_first=True)
-    w, x, _ = setup.problem(spec, seed)
-    ref = reference_lstm(spec, w, x)
-    if _is_keras(fw):
-        m.compare("return_sequences=False", keras_call(keras_layer(fw, spec, w, return_sequences=False), x)[0],
-                  ref.output[:, -1])
-        m.compare("return_sequences=True", keras_call(keras_layer(fw, spec, w, return_sequences=True), x)[0],
-                  ref.output)
+def _last_step(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed)
+    spec, w, x = problem.spec, problem.weights, problem.x
+    ref = problem.reference()
+    adapter = ctx.adapter
+    if _has(ctx, "return_sequences"):
+        m.compare("return_sequences=False",
+                  adapter.call_native(adapter.native_layer(spec, w, return_sequences=False), x)[0], ref.output[:, -1])
+        m.compare("return_sequences=True",
+                  adapter.call_native(adapter.native_layer(spec, w, return_sequences=True), x)[0], ref.output)
     else:
-        out = get_adapter(fw).forward(spec, w, x).output
+        out = adapter.forward(problem).output
         m.compare("full output (default)", out, ref.output)
         m.compare("recipe output[:, -1]", out[:, -1], ref.output[:, -1])
 
 
 @recipe("final_state")
-def _final_state(fw, setup, m, seed):
-    spec = setup.spec(batch_first=True)
-    w, x, _ = setup.problem(spec, seed)
-    ref = reference_lstm(spec, w, x)
-    if _is_keras(fw):
-        out, h, c = keras_call(keras_layer(fw, spec, w, return_state=True), x)
-        m.compare("return_state=True h", h, ref.h_n[0])
-        m.compare("return_state=True c", c, ref.c_n[0])
-        m.note(f"Keras state shape {h.shape}")
+def _final_state(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed)
+    spec, w, x = problem.spec, problem.weights, problem.x
+    ref = problem.reference()
+    states = ops.of(spec).states
+    adapter = ctx.adapter
+    if _has(ctx, "return_state"):
+        out, *finals = adapter.call_native(adapter.native_layer(spec, w, return_state=True), x)
+        for name, final in zip(states, finals):
+            m.compare(f"return_state=True {name}", final, ref.states[f"{name}_n"][0])
+        m.note(f"Keras state shape {finals[0].shape}")
     else:
-        r = get_adapter(fw).forward(spec, w, x)
+        r = adapter.forward(problem)
         m.note(f"native state shape {r.h_n.shape}; recipe squeezes axis 0")
-        m.compare("recipe h_n.squeeze(0)", r.h_n.squeeze(0), ref.h_n[0])
-        m.compare("recipe c_n.squeeze(0)", r.c_n.squeeze(0), ref.c_n[0])
+        for name in states:
+            m.compare(f"recipe {name}_n.squeeze(0)", r.states[f"{name}_n"].squeeze(0), ref.states[f"{name}_n"][0])
 
 
 @recipe("go_backwards")
-def _go_backwards(fw, setup, m, seed):
-    spec = setup.spec(batch_first=True)
-    w, x, _ = setup.problem(spec, seed)
-    ref = reference_lstm(spec.replace(go_backwards=True), w, x)
-    if _is_keras(fw):
-        out, h, c = keras_call(keras_layer(fw, spec, w, go_backwards=True, return_sequences=True,
-                                           return_state=True), x)
+def _go_backwards(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed)
+    spec, w, x = problem.spec, problem.weights, problem.x
+    backwards = problem.replace(spec=spec.replace(go_backwards=True))
+    ref = backwards.reference()
+    adapter = ctx.adapter
+    if _has(ctx, "go_backwards"):
+        out, *finals = adapter.call_native(adapter.native_layer(spec, w, go_backwards=True, return_sequences=True,
+                                                                return_state=True), x)
         m.compare("go_backwards=True output", out, ref.output)
-        m.compare("go_backwards=True h", h, ref.h_n[0])
-        m.compare("go_backwards=True c", c, ref.c_n[0])
+        for name, final in zip(ops.of(spec).states, finals):
+            m.compare(f"go_backwards=True {name}", final, ref.states[f"{name}_n"][0])
     else:
-        r = get_adapter(fw).forward(spec, w, np.ascontiguousarray(x[:, ::-1]))
-        m.compare("recipe: flip the time axis of the input", r, ref,
-                  problem=Problem(spec.replace(go_backwards=True), w, x))
+        r = adapter.forward(problem.replace(x=np.ascontiguousarray(x[:, ::-1])))
+        m.compare("recipe: flip the time axis of the input", r, ref, problem=backwards)
         m.note("outputs come back in processing order, as Keras returns them")
 
 
 @recipe("stateful")
-def _stateful(fw, setup, m, seed):
-    spec = setup.spec(batch_first=True)
-    w, x1, _ = setup.problem(spec, seed)
-    _, x2, _ = setup.problem(spec, seed + 7)
-    first = reference_lstm(spec, w, x1)
-    second = reference_lstm(spec, w, x2, (first.h_n, first.c_n))
-    if _is_keras(fw):
-        layer = keras_layer(fw, spec, w, batch=setup.batch, stateful=True, return_sequences=True)
-        keras_call(layer, x1)
-        m.compare("stateful=True, second batch", keras_call(layer, x2)[0], second.output)
+def _stateful(ctx, setup, m):
+    first_problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed)
+    spec, w, x1 = first_problem.spec, first_problem.weights, first_problem.x
+    x2 = setup.problem(spec, ctx.seed + 7).x
+    first = first_problem.reference()
+    second_problem = first_problem.replace(x=x2, initial_state=tuple(first.states.values()))
+    second = second_problem.reference()
+    adapter = ctx.adapter
+    if _has(ctx, "stateful"):
+        layer = adapter.native_layer(spec, w, batch=setup.batch, stateful=True, return_sequences=True)
+        adapter.call_native(layer, x1)
+        m.compare("stateful=True, second batch", adapter.call_native(layer, x2)[0], second.output)
         layer.reset_states()
-        m.compare("after reset_states()", keras_call(layer, x2)[0], reference_lstm(spec, w, x2).output)
+        m.compare("after reset_states()", adapter.call_native(layer, x2)[0],
+                  first_problem.replace(x=x2).reference().output)
     else:
-        adapter = get_adapter(fw)
         model = adapter.build(spec, w)
-        r1 = adapter.run(model, spec, x1)
-        r2 = adapter.run(model, spec, x2, (r1.h_n, r1.c_n))
-        m.compare("recipe: pass the previous final state as hx", r2, second,
-                  problem=Problem(spec, w, x2, (first.h_n, first.c_n)))
+        r1 = adapter.run(model, first_problem)
+        r2 = adapter.run(model, first_problem.replace(x=x2, initial_state=tuple(r1.states.values())))
+        m.compare("recipe: pass the previous final state as hx", r2, second, problem=second_problem)
 
 
 @recipe("time_major")
-def _time_major(fw, setup, m, seed):
-    spec = setup.spec(batch_first=False)
-    w, x, _ = setup.problem(spec, seed)
-    ref = reference_lstm(spec, w, x)
-    if _is_keras(fw):
-        if "time_major" not in constructor_parameters(fw):
-            m.note("this Keras has no time_major parameter (Keras 3 removed it); transpose the input instead")
-            return Verdict.NOT_APPLICABLE
-        out = keras_call(keras_layer(fw, spec, w, time_major=True, return_sequences=True), x)[0]
-        m.compare("time_major=True", out, ref.output)
-        return Verdict.EQUIVALENT_WITH_RECIPE if m.ok else Verdict.DIVERGES
-    m.compare("batch_first=False", get_adapter(fw).forward(spec, w, x), ref, problem=Problem(spec, w, x))
+def _time_major(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, batch_first=False), ctx.seed)
+    spec, w, x = problem.spec, problem.weights, problem.x
+    ref = problem.reference()
+    adapter = ctx.adapter
+    if _has(ctx, "batch_first"):
+        m.compare("batch_first=False", adapter.forward(problem), ref, problem=problem)
+        return None
+    if not _has(ctx, "time_major"):
+        m.note("this Keras has no time_major parameter (Keras 3 removed it); transpose the input instead")
+        return Verdict.NOT_APPLICABLE
+    out = adapter.call_native(adapter.native_layer(spec, w, time_major=True, return_sequences=True), x)[0]
+    m.compare("time_major=True", out, ref.output)
+    return Verdict.EQUIVALENT_WITH_RECIPE if m.ok else Verdict.DIVERGES
 
 
 def _lengths(setup: Setup) -> np.ndarray:
@@ -151,115 +157,102 @@ def _lengths(setup: Setup) -> np.ndarray:
 
 
 @recipe("mask")
-def _mask(fw, setup, m, seed):
-    spec = setup.spec(batch_first=True)
-    w, x, _ = setup.problem(spec, seed)
-    lengths = _lengths(setup)
-    ref = reference_lstm(spec, w, x, lengths=lengths)
-    real = output_valid_mask(True, lengths, setup.batch, setup.steps)
-    result = get_adapter(fw).forward(spec, w, x, lengths=lengths)
-    how = {"tfkeras": "mask", "keras2": "mask", "mindspore": "seq_length", "torch": "pack_padded_sequence"}[fw]
-    m.compare(f"{how}: real steps and final states", result, ref, select=real,
-              problem=Problem(spec, w, x, None, lengths))
+def _mask(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed).replace(lengths=_lengths(setup))
+    how = ctx.adapter.length_mechanism
+    result = ctx.adapter.forward(problem)
+    real = problem.output_mask()
+    m.compare(f"{how}: real steps and final states", result, problem.reference(), select=real, problem=problem)
     padded = result.output[~np.broadcast_to(real, result.output.shape)]
+    lengths = problem.lengths
     m.note(f"{how}: padded output steps hold {'zeros' if np.all(padded == 0) else 'non-zero values'} "
            f"(max |value| {float(np.abs(padded).max()) if padded.size else 0.0:.3g}) for lengths {lengths.tolist()}")
     # The same in the other layout (time-major) with a backward direction, on a square batch (batch == steps):
     # lengths applied along the wrong axis (a mask not transposed for Keras 2's time_major) then give wrong
     # numbers instead of a shape error, and the backward direction must start at each sample's last real step.
     square = Setup(**{**setup.model_dump(), "batch": setup.steps})
-    spec_tm = square.spec(batch_first=False, bidirectional=True)
-    w_tm, x_tm, _ = square.problem(spec_tm, seed)
-    lengths_tm = _lengths(square)
-    m.compare(f"{how}, time-major, bidirectional: real steps and final states",
-              get_adapter(fw).forward(spec_tm, w_tm, x_tm, lengths=lengths_tm),
-              reference_lstm(spec_tm, w_tm, x_tm, lengths=lengths_tm),
-              select=output_valid_mask(False, lengths_tm, square.batch, square.steps),
-              problem=Problem(spec_tm, w_tm, x_tm, None, lengths_tm))
+    problem_tm = square.problem(square.spec(ctx.op, batch_first=False, bidirectional=True), ctx.seed)
+    problem_tm = problem_tm.replace(lengths=_lengths(square))
+    m.compare(f"{how}, time-major, bidirectional: real steps and final states", ctx.adapter.forward(problem_tm),
+              problem_tm.reference(), select=problem_tm.output_mask(), problem=problem_tm)
 
 
 @recipe("stacked_layers")
-def _stacked(fw, setup, m, seed):
-    spec = setup.spec(num_layers=3)
-    w, x, _ = setup.problem(spec, seed)
-    m.compare("3 layers", get_adapter(fw).forward(spec, w, x), reference_lstm(spec, w, x), problem=Problem(spec, w, x))
+def _stacked(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, num_layers=3), ctx.seed)
+    m.compare("3 layers", ctx.adapter.forward(problem), problem.reference(), problem=problem)
 
 
 @recipe("bidirectional")
-def _bidirectional(fw, setup, m, seed):
-    spec = setup.spec(bidirectional=True)
-    w, x, _ = setup.problem(spec, seed)
-    m.compare("bidirectional", get_adapter(fw).forward(spec, w, x), reference_lstm(spec, w, x),
-              problem=Problem(spec, w, x))
+def _bidirectional(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, bidirectional=True), ctx.seed)
+    m.compare("bidirectional", ctx.adapter.forward(problem), problem.reference(), problem=problem)
 
 
 @recipe("initial_state")
-def _initial_state(fw, setup, m, seed):
-    spec = setup.spec(batch_first=True)
-    w, x, state = setup.problem(spec, seed, state=True)
-    ref = reference_lstm(spec, w, x, state)
-    if _is_keras(fw):
-        layer = keras_layer(fw, spec, w, return_sequences=True, return_state=True)
-        out, h, c = keras_call(layer, x, initial_state=[state[0][0].astype(spec.dtype),
-                                                        state[1][0].astype(spec.dtype)])
-        m.compare("initial_state=[h, c] output", out, ref.output)
-        m.compare("initial_state=[h, c] h", h, ref.h_n[0])
-        m.compare("initial_state=[h, c] c", c, ref.c_n[0])
+def _initial_state(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed, state=True)
+    spec, w, x, state = problem.spec, problem.weights, problem.x, problem.initial_state
+    ref = problem.reference()
+    adapter = ctx.adapter
+    states = ops.of(spec).states
+    if "initial_state" in adapter.call_parameters(ctx.op):
+        layer = adapter.native_layer(spec, w, return_sequences=True, return_state=True)
+        out, *finals = adapter.call_native(layer, x, initial_state=[s[0].astype(spec.dtype) for s in state])
+        m.compare(f"initial_state=[{', '.join(states)}] output", out, ref.output)
+        for name, final in zip(states, finals):
+            m.compare(f"initial_state=[{', '.join(states)}] {name}", final, ref.states[f"{name}_n"][0])
         m.note(f"Keras takes each state as (batch, units): {state[0][0].shape}")
     else:
-        m.compare("hx=(h0, c0)", get_adapter(fw).forward(spec, w, x, state), ref, problem=Problem(spec, w, x, state))
+        m.compare(f"hx=({', '.join(f'{s}0' for s in states)})", adapter.forward(problem), ref, problem=problem)
         m.note(f"states go in as (num_layers * num_directions, batch, hidden): {state[0].shape}")
 
 
 @recipe("unroll")
-def _unroll(fw, setup, m, seed):
-    spec = setup.spec(batch_first=True)
-    w, x, _ = setup.problem(spec, seed)
-    ref = reference_lstm(spec, w, x)
-    if _is_keras(fw):
+def _unroll(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed)
+    spec, w, x = problem.spec, problem.weights, problem.x
+    ref = problem.reference()
+    adapter = ctx.adapter
+    if _has(ctx, "unroll"):
         for unroll in (False, True):
-            out = keras_call(keras_layer(fw, spec, w, unroll=unroll, return_sequences=True), x)[0]
+            out = adapter.call_native(adapter.native_layer(spec, w, unroll=unroll, return_sequences=True), x)[0]
             m.compare(f"unroll={unroll}", out, ref.output)
     else:
-        m.compare("no unroll option; plain call", get_adapter(fw).forward(spec, w, x), ref, problem=Problem(spec, w, x))
+        m.compare("no unroll option; plain call", adapter.forward(problem), ref, problem=problem)
 
 
 @recipe("training_flag")
-def _training_flag(fw, setup, m, seed):
-    spec = setup.spec(batch_first=True)
-    w, x, _ = setup.problem(spec, seed)
-    ref = reference_lstm(spec, w, x)
-    adapter = get_adapter(fw)
-    model = adapter.build(spec, w)
+def _training_flag(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed)
+    ref = problem.reference()
+    adapter = ctx.adapter
+    model = adapter.build(problem.spec, problem.weights)
     for training in (False, True):
-        how = f"training={training}" if _is_keras(fw) else f"set_train({training})" if fw == "mindspore" \
-            else f"train({training})"
-        m.compare(f"{how}, no dropout", adapter.run(model, spec, x, training=training), ref,
-                  problem=Problem(spec, w, x))
+        m.compare(f"{adapter.mode_text(training)}, no dropout", adapter.run(model, problem, training=training), ref,
+                  problem=problem)
 
 
 @recipe("input_size")
-def _input_size(fw, setup, m, seed):
-    spec = setup.spec(batch_first=True)
-    w, x, _ = setup.problem(spec, seed)
-    ref = reference_lstm(spec, w, x)
-    params = constructor_parameters(fw)
-    if _is_keras(fw):
-        m.expect("input_size" not in params, "Keras now has an input_size parameter")
-        layer = get_adapter(fw).keras().layers.LSTM(spec.hidden_size)
-        layer(x.astype("float32"))
-        kernel = np.asarray(layer.get_weights()[0])
+def _input_size(ctx, setup, m):
+    problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed)
+    spec, x = problem.spec, problem.x
+    ref = problem.reference()
+    adapter = ctx.adapter
+    if not _has(ctx, "input_size"):
+        layer = adapter.native_layer(spec, infer_input=True)
+        adapter.call_native(layer, x)
+        kernel = adapter.native_weights(layer)[0]
         m.note(f"kernel shape after the first call: {kernel.shape} (inferred from the input's last axis)")
-        m.expect(kernel.shape == (spec.input_size, 4 * spec.hidden_size), "Keras did not infer the input size")
-        m.compare("with weights set", get_adapter(fw).forward(spec, w, x), ref, problem=Problem(spec, w, x))
+        rows = len(ops.of(spec).gates) * spec.hidden_size
+        m.expect(kernel.shape == (spec.input_size, rows), "Keras did not infer the input size")
+        m.compare("with weights set", adapter.forward(problem), ref, problem=problem)
         return None
-    m.expect("input_size" in params, "the constructor lost input_size")
-    adapter = get_adapter(fw)
-    model = adapter.build(spec, w)
-    m.compare(f"input_size={spec.input_size}", adapter.run(model, spec, x), ref, problem=Problem(spec, w, x))
+    model = adapter.build(spec, problem.weights)
+    m.compare(f"input_size={spec.input_size}", adapter.run(model, problem), ref, problem=problem)
     wrong = np.concatenate([x, x[..., :1]], axis=-1)
     try:
-        adapter.run(model, spec, wrong)
+        adapter.run(model, problem.replace(x=wrong))
         m.expect(False, "an input with the wrong feature count was accepted")
     except SpecError as exc:
         m.note(f"a {wrong.shape[-1]}-feature input is refused: {exc.problem}")
@@ -267,28 +260,30 @@ def _input_size(fw, setup, m, seed):
 
 
 @recipe("output_shapes")
-def _output_shapes(fw, setup, m, seed):
-    spec = setup.spec(batch_first=False, bidirectional=True, num_layers=2)
-    if _is_keras(fw):
-        spec = setup.spec(batch_first=True)
-        w, x, _ = setup.problem(spec, seed)
-        ref = reference_lstm(spec, w, x)
-        out, h, c = keras_call(keras_layer(fw, spec, w, return_sequences=True, return_state=True), x)
-        expect = {"output": (setup.batch, setup.steps, spec.hidden_size), "h": (setup.batch, spec.hidden_size),
-                  "c": (setup.batch, spec.hidden_size)}
-        got = {"output": out.shape, "h": h.shape, "c": c.shape}
+def _output_shapes(ctx, setup, m):
+    adapter = ctx.adapter
+    states = ops.of(setup.spec(ctx.op)).states
+    if _has(ctx, "return_state"):
+        problem = setup.problem(setup.spec(ctx.op, batch_first=True), ctx.seed)
+        spec = problem.spec
+        ref = problem.reference()
+        out, *finals = adapter.call_native(
+            adapter.native_layer(spec, problem.weights, return_sequences=True, return_state=True), problem.x)
+        expect = {"output": (setup.batch, setup.steps, spec.hidden_size),
+                  **{s: (setup.batch, spec.hidden_size) for s in states}}
+        got = {"output": out.shape, **{s: f.shape for s, f in zip(states, finals)}}
         m.compare("output", out, ref.output)
-        m.compare("h", h, ref.h_n[0])
-        m.compare("c", c, ref.c_n[0])
+        for name, final in zip(states, finals):
+            m.compare(name, final, ref.states[f"{name}_n"][0])
     else:
-        w, x, _ = setup.problem(spec, seed)
-        r = get_adapter(fw).forward(spec, w, x)
+        problem = setup.problem(setup.spec(ctx.op, batch_first=False, bidirectional=True, num_layers=2), ctx.seed)
+        spec = problem.spec
+        r = adapter.forward(problem)
         n = spec.num_directions
         expect = {"output": (setup.steps, setup.batch, n * spec.hidden_size),
-                  "h": (n * spec.num_layers, setup.batch, spec.hidden_size),
-                  "c": (n * spec.num_layers, setup.batch, spec.hidden_size)}
-        got = {"output": r.output.shape, "h": r.h_n.shape, "c": r.c_n.shape}
-        m.compare("bidirectional 2-layer, default layout", r, reference_lstm(spec, w, x), problem=Problem(spec, w, x))
+                  **{s: (n * spec.num_layers, setup.batch, spec.hidden_size) for s in states}}
+        got = {"output": r.output.shape, **{s: r.states[f"{s}_n"].shape for s in states}}
+        m.compare("bidirectional 2-layer, default layout", r, problem.reference(), problem=problem)
     m.note("shapes: " + ", ".join(f"{k} {tuple(v)}" for k, v in got.items()))
     for key in expect:
         m.expect(tuple(got[key]) == expect[key], f"{key} has shape {tuple(got[key])}, the page states {expect[key]}")

@@ -9,12 +9,11 @@ from typing import Literal
 
 import numpy as np
 
-from ..adapters import get_adapter
-from ..reference import reference_lstm
+from .. import recipes
 from ..verdicts import Verdict
 from ..weights import CanonicalWeights
-from . import CheckContext, Measurement, Outcome, register
-from .native import Args, Setup, constructor_parameters, keras_call, keras_layer
+from . import CheckContext, Outcome, register
+from .arguments import Args, Setup
 
 
 class RegularizerArgs(Args):
@@ -37,21 +36,15 @@ def recipe_penalty(target: str, l2: float, weights: CanonicalWeights, last_h: np
 
 @register("regularizer", RegularizerArgs)
 def regularizer(args: RegularizerArgs, ctx: CheckContext) -> Outcome:
-    """Keras's regulariser loss equals the penalty the recipe computes from MindSpore's own weights or outputs."""
-    fw = ctx.framework
-    m = Measurement(fw, tol=ctx.tolerance)
-    spec = args.setup.spec(batch_first=True)
-    w, x, _ = args.setup.problem(spec, ctx.seed)
-    ref = reference_lstm(spec, w, x)
-    expected = recipe_penalty(args.target, args.l2, w, ref.h_n[0])
+    """Keras's regulariser loss equals the penalty the recipe computes from the other side's own weights or outputs."""
+    m = ctx.measurement()
+    adapter = ctx.adapter
+    problem = args.setup.problem(args.setup.spec(ctx.op, batch_first=True), ctx.seed)
+    spec, w, x = problem.spec, problem.weights, problem.x
+    expected = recipe_penalty(args.target, args.l2, w, problem.reference().h_n[0])
     name = f"{args.target}_regularizer"
-    if fw in ("tfkeras", "keras2"):
-        if name not in constructor_parameters(fw):
-            return m.outcome(Verdict.NOT_APPLICABLE)
-        keras = get_adapter(fw).keras()
-        layer = keras_layer(fw, spec, w, **{name: keras.regularizers.L2(args.l2)})
-        keras_call(layer, x)
-        value = float(sum(float(v) for v in layer.losses))
+    if name in adapter.constructor_parameters(ctx.op):
+        value = recipes.get(ctx.framework, "regularizer_loss")(adapter, spec, w, x, args.target, args.l2)
         m.compare(f"Keras {name} loss vs recipe", value, expected)
         m.note(f"Keras loss {value:.6g}, recipe {expected:.6g}")
         if args.target == "bias":
@@ -61,13 +54,11 @@ def regularizer(args: RegularizerArgs, ctx: CheckContext) -> Outcome:
         if args.target == "activity":
             m.note(f"without the division by the batch size the penalty would be {expected * args.setup.batch:.6g}")
     else:
-        m.expect(name not in constructor_parameters(fw), f"{fw} now has {name}")
-        adapter = get_adapter(fw)
         model = adapter.build(spec, w)
         own = adapter.export_weights(model, spec)
-        h_last = adapter.run(model, spec, x).h_n[0]
+        h_last = adapter.run(model, problem).h_n[0]
         value = recipe_penalty(args.target, args.l2, own, h_last)
-        m.compare("recipe on MindSpore's own weights/outputs vs reference", value, expected)
+        m.compare(f"recipe on {adapter.label}'s own weights/outputs vs reference", value, expected)
         m.note(f"recipe value {value:.6g}")
     return m.outcome(Verdict.EQUIVALENT_WITH_RECIPE if m.ok else Verdict.DIVERGES)
 
@@ -95,26 +86,16 @@ def max_norm_canonical(target: str, max_norm: float, weights: CanonicalWeights) 
 
 @register("constraint", ConstraintArgs)
 def constraint(args: ConstraintArgs, ctx: CheckContext) -> Outcome:
-    """Keras applies the constraint after each optimiser step; the recipe applies the same function to MindSpore's
-    parameters, along MindSpore's axes."""
-    fw = ctx.framework
-    m = Measurement(fw, tol=ctx.tolerance)
-    spec = args.setup.spec(batch_first=True)
-    w, x, _ = args.setup.problem(spec, ctx.seed)
+    """Keras applies the constraint after each optimiser step; the recipe applies the same function to the other
+    side's parameters, along that side's axes."""
+    m = ctx.measurement()
+    adapter = ctx.adapter
+    problem = args.setup.problem(args.setup.spec(ctx.op, batch_first=True), ctx.seed)
+    spec, w = problem.spec, problem.weights
     expected = max_norm_canonical(args.target, args.max_norm, w)
     name = f"{args.target}_constraint"
-    if fw in ("tfkeras", "keras2"):
-        if name not in constructor_parameters(fw):
-            return m.outcome(Verdict.NOT_APPLICABLE)
-        keras = get_adapter(fw).keras()
-        import tensorflow as tf
-
-        layer = keras_layer(fw, spec, w, **{name: keras.constraints.MaxNorm(args.max_norm)})
-        optimizer = keras.optimizers.SGD(learning_rate=0.0)
-        variables = layer.trainable_weights
-        optimizer.apply_gradients([(tf.zeros(v.shape, dtype=v.dtype), v) for v in variables])
-        kernel, recurrent, bias = (np.asarray(v, dtype=np.float64) for v in layer.get_weights())
-        got = {"kernel": {"w_ih": kernel.T}, "recurrent": {"w_hh": recurrent.T}, "bias": {"bias": bias}}[args.target]
+    if name in adapter.constructor_parameters(ctx.op):
+        got = recipes.get(ctx.framework, "constrained_after_step")(adapter, spec, w, args.target, args.max_norm)
         for key in expected:
             m.compare(f"Keras after one optimiser step ({key})", got[key], expected[key])
         if args.target != "bias":
@@ -124,23 +105,11 @@ def constraint(args: ConstraintArgs, ctx: CheckContext) -> Outcome:
             gap = float(np.abs(wrong - next(iter(expected.values()))).max())
             m.note(f"MaxNorm(axis=0) applied literally to MindSpore's (4*hidden, input) layout differs by {gap:.3g}")
     else:
-        m.expect(name not in constructor_parameters(fw), f"{fw} now has {name}")
-        from mindspore import Tensor
-
-        adapter = get_adapter(fw)
         model = adapter.build(spec, w)
-        params = {p.name.split(".")[-1]: p for p in model.get_parameters()}
-        own = adapter.export_weights(model, spec)
-        constrained = max_norm_canonical(args.target, args.max_norm, own)
-        if "w_ih" in constrained:
-            params["weight_ih_l0"].set_data(Tensor(constrained["w_ih"].astype(np.float32)))
-        if "w_hh" in constrained:
-            params["weight_hh_l0"].set_data(Tensor(constrained["w_hh"].astype(np.float32)))
-        if "bias" in constrained:
-            params["bias_ih_l0"].set_data(Tensor(constrained["bias"].astype(np.float32)))
-            params["bias_hh_l0"].set_data(Tensor(np.zeros_like(constrained["bias"], dtype=np.float32)))
+        constrained = max_norm_canonical(args.target, args.max_norm, adapter.export_weights(model, spec))
+        recipes.get(ctx.framework, "set_constrained")(model, constrained)
         after = adapter.export_weights(model, spec)[0, 0]
         got = {"w_ih": after.w_ih, "w_hh": after.w_hh, "bias": after.b_ih + after.b_hh}
         for key in expected:
-            m.compare(f"recipe on MindSpore's parameters ({key})", got[key], expected[key])
+            m.compare(f"recipe on {adapter.label}'s parameters ({key})", got[key], expected[key])
     return m.outcome(Verdict.EQUIVALENT_WITH_RECIPE if m.ok else Verdict.DIVERGES)

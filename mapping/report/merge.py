@@ -9,19 +9,18 @@ version that produced it. That is what makes version drift visible, and what let
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal, NamedTuple
+from typing import Iterable, NamedTuple
 
-from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
 
-from ..adapters import ADAPTERS
+from .. import frameworks, versions
 from ..errors import MappingError
 from ..results import CaseResult, Environment, PageRecord, ResultsFile
 from ..verdicts import Verdict
+from .drift import VersionPoint, WrittenFor, written_for
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 
@@ -52,7 +51,7 @@ class VerdictKey(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Measurement:
+class EnvironmentResult:
     """One case result together with the environment block that produced it."""
 
     result: CaseResult
@@ -69,29 +68,13 @@ class Measurement:
         return self.result.measured_verdict is not None and self.result.measured_verdict != self.result.expected_verdict
 
 
-def framework_sort_key(framework: str) -> tuple[int, str]:
-    """Adapters in their registry order (torch, tfkeras, keras2, mindspore), anything else after, by name."""
-    order = list(ADAPTERS)
-    return (order.index(framework), "") if framework in order else (len(order), framework)
-
-
-def version_sort_key(version: str | None) -> tuple:
-    """Numeric-aware ordering so that 2.9 comes before 2.13; unknown versions last."""
-    if version is None:
-        return (1, ())
-    parts = []
-    for piece in version.replace("-", ".").replace("+", ".").split("."):
-        parts.append((0, int(piece), "") if piece.isdigit() else (1, 0, piece))
-    return (0, tuple(parts))
-
-
 @dataclass(frozen=True)
 class RowView:
     """Everything measured about one row of one page, across frameworks, versions and environments."""
 
     page: str
     row: str
-    measurements: tuple[Measurement, ...]
+    measurements: tuple[EnvironmentResult, ...]
 
     @property
     def first(self) -> CaseResult:
@@ -111,9 +94,9 @@ class RowView:
 
     @property
     def frameworks(self) -> list[str]:
-        return sorted({m.result.framework for m in self.measurements}, key=framework_sort_key)
+        return sorted({m.result.framework for m in self.measurements}, key=frameworks.sort_key)
 
-    def measurements_for(self, framework: str) -> list[Measurement]:
+    def measurements_for(self, framework: str) -> list[EnvironmentResult]:
         return [m for m in self.measurements if m.result.framework == framework]
 
     def verdicts(self) -> dict[str, dict[str | None, list[str | None]]]:
@@ -135,7 +118,7 @@ class RowView:
             measured = {v: sorted({x for x in verdicts if x is not None}) for v, verdicts in by_version.items()}
             measured = {v: xs for v, xs in measured.items() if xs and v is not None}
             if len(measured) > 1 and len({tuple(xs) for xs in measured.values()}) > 1:
-                drifting[framework] = {v: " / ".join(measured[v]) for v in sorted(measured, key=version_sort_key)}
+                drifting[framework] = {v: " / ".join(measured[v]) for v in sorted(measured, key=versions.sort_key)}
         return drifting
 
     def version_points(self, framework: str, distribution: str | None = None) -> list[VersionPoint]:
@@ -144,12 +127,12 @@ class RowView:
         ``page_scale`` is the version of ``distribution`` (the one a page names: TensorFlow for tf.keras and
         Keras 2) in each environment block; None where not given, where environments disagree or do not say.
         """
-        grouped: dict[str, list[Measurement]] = {}
+        grouped: dict[str, list[EnvironmentResult]] = {}
         for m in self.measurements_for(framework):
             if m.result.measured_verdict is not None and m.result.framework_version is not None:
                 grouped.setdefault(m.result.framework_version, []).append(m)
         points = []
-        for version in sorted(grouped, key=version_sort_key):
+        for version in sorted(grouped, key=versions.sort_key):
             ms = grouped[version]
             scales = {m.environment.frameworks.get(distribution) for m in ms} if distribution else {None}
             points.append(VersionPoint(
@@ -197,206 +180,26 @@ class RowView:
         return seen
 
 
-# --- which side of a drift holds on the versions the page was written for ---------------------------------
-
-#: Verdicts under which the page's claim holds (as stated, with its recipe, at the default, or as a stated gap).
-HOLDING_VERDICTS = frozenset({Verdict.EQUIVALENT.value, Verdict.EQUIVALENT_WITH_RECIPE.value,
-                              Verdict.EQUAL_AT_DEFAULT.value, Verdict.NO_COUNTERPART.value})
-
-#: For each adapter: the keys of a page's ``written_against`` that name its framework (first present wins), and
-#: per key the distribution whose installed version (in a results file's environment block) is on the same
-#: scale as the page's version. tf.keras reports Keras's version, but pages name TensorFlow's.
-PAGE_VERSION_KEYS: dict[str, tuple[str, ...]] = {
-    "torch": ("pytorch", "torch"),
-    "tfkeras": ("tensorflow", "keras"),
-    "keras2": ("tensorflow", "tf-keras", "keras"),
-    "mindspore": ("mindspore",),
-}
-PAGE_KEY_DISTRIBUTION = {"pytorch": "torch", "torch": "torch", "tensorflow": "tensorflow", "keras": "keras",
-                         "tf-keras": "tf-keras", "mindspore": "mindspore"}
-
-#: A page written against a development branch tracks the newest release.
-DEVELOPMENT_BRANCHES = ("master", "main", "latest", "nightly", "dev")
-
-#: written_against values of pages about whatever release is installed (the project's supplement pages).
-UNVERSIONED = ("installed", "any")
-
-ClaimStatus = Literal["holds", "does not hold", "does not apply", "mixed"]
-
-
-def claim_status(verdicts: Iterable[str]) -> ClaimStatus:
-    """Whether the page's claim holds under the verdicts measured on one version (several: environments disagree)."""
-    found = set(verdicts)
-    if len(found) != 1:
-        return "mixed"
-    (verdict,) = found
-    if verdict in HOLDING_VERDICTS:
-        return "holds"
-    return "does not apply" if verdict == Verdict.NOT_APPLICABLE.value else "does not hold"
-
-
-def parse_page_version(text: str) -> Version | Literal["newest"] | None:
-    """A page's ``written_against`` version: a release, ``"newest"`` for a development branch, None if neither."""
-    cleaned = text.strip().lower()
-    if cleaned.startswith(DEVELOPMENT_BRANCHES):
-        return "newest"
-    match = re.match(r"^[vr]?(\d+(?:\.\d+)*)", cleaned)
-    if not match:
-        return None
-    try:
-        return Version(match.group(1))
-    except InvalidVersion:
-        return None
-
-
-def _version(text: str | None) -> Version | None:
-    try:
-        return Version(text) if text else None
-    except InvalidVersion:
-        return None
-
-
-def _distance(a: Version, b: Version) -> tuple[int, int]:
-    """How far apart two releases are, for ordering: a difference in the major part outweighs any in the minor,
-    which outweighs any in the micro part (2.3 is nearer 2.4.1 than 2.1, and 2.9 nearer 2.10 than 3.0)."""
-    ra, rb = a.release, b.release
-    width = max(len(ra), len(rb))
-    ra, rb = ra + (0,) * (width - len(ra)), rb + (0,) * (width - len(rb))
-    for index, (x, y) in enumerate(zip(ra, rb)):
-        if x != y:
-            return (-index, abs(x - y))
-    return (-width, 0)
-
-
-@dataclass(frozen=True)
-class VersionPoint:
-    """The verdicts measured on one version of one framework, for one row."""
-
-    version: str  # the framework version the results report (the drift key; Keras's for tf.keras)
-    page_scale: str | None  # the same release on the page's scale (TensorFlow's version for tf.keras), if known
-    verdicts: tuple[str, ...]
-    environments: tuple[str, ...]
-
-    @property
-    def verdict(self) -> str:
-        return " / ".join(self.verdicts)
-
-    @property
-    def status(self) -> ClaimStatus:
-        return claim_status(self.verdicts)
-
-    def describe(self, key: str | None) -> str:
-        scale = f" ({key} {self.page_scale})" if key and self.page_scale and self.page_scale != self.version else ""
-        return f"{self.version}{scale}: {self.verdict.replace('_', ' ')}"
-
-
-WrittenSide = Literal["written-for", "today", "both", "neither", "same-version", "unknown"]
-
-
-@dataclass(frozen=True)
-class WrittenFor:
-    """For one drifting framework of one row: which side holds on the versions the page was written for.
-
-    ``written`` is the measured version nearest to the page's (the nearest below or above it; the oldest or
-    newest measured where the page's lies outside them); ``today`` is the newest measured version.
-    """
-
-    framework: str
-    page_key: str | None  # the written_against key used, e.g. "tensorflow"
-    page_version: str | None  # as the page states it, e.g. "2.6"
-    written: VersionPoint | None
-    today: VersionPoint
-    exact: bool  # a measured version is the page's own
-    side: WrittenSide
-    summary: str
-
-    @property
-    def page_label(self) -> str:
-        return f"{self.page_key} {self.page_version}" if self.page_key else "not stated"
-
-
-def _nearest(target: Version, points: list[tuple[Version, VersionPoint]]) -> VersionPoint:
-    ordered = sorted(points, key=lambda p: p[0])
-    below = [p for p in ordered if p[0] <= target]
-    above = [p for p in ordered if p[0] >= target]
-    if not below:
-        return above[0][1]
-    if not above:
-        return below[-1][1]
-    low, high = below[-1], above[0]
-    return low[1] if _distance(target, low[0]) <= _distance(target, high[0]) else high[1]
-
-
-def written_for(view: "RowView", framework: str, page: PageRecord | None) -> WrittenFor:
-    """Relate the drift of ``framework`` on ``view`` to the version the page was written for."""
-    written_against = page.written_against if page else {}
-    key = next((k for k in PAGE_VERSION_KEYS.get(framework, (framework,)) if k in written_against), None)
-    points = view.version_points(framework, PAGE_KEY_DISTRIBUTION.get(key) if key else None)
-    today = points[-1]
-
-    def result(written: VersionPoint | None, side: WrittenSide, summary: str, exact: bool = False) -> WrittenFor:
-        return WrittenFor(framework, key, written_against.get(key) if key else None, written, today, exact, side,
-                          summary)
-
-    if key is None:
-        return result(None, "unknown", "The page does not say which version of this framework it was written for.")
-    stated = written_against[key]
-    if stated.strip().lower() in UNVERSIONED:
-        return result(None, "unknown", f"The page is not tied to a release ({key} {stated}): no side is the page's.")
-    target = parse_page_version(stated)
-    if target is None:
-        return result(None, "unknown", f"The page's version ({key} {stated}) cannot be placed among the measured ones.")
-    if target == "newest":
-        written, exact = today, False
-    else:
-        scaled = [(_version(p.page_scale) or _version(p.version), p) for p in points]
-        scaled = [(v, p) for v, p in scaled if v is not None]
-        if not scaled:
-            return result(None, "unknown", "The measured versions cannot be ordered.")
-        written = _nearest(target, scaled)
-        written_v = _version(written.page_scale) or _version(written.version)
-        exact = written_v is not None and written_v.release[:len(target.release)] == target.release
-    nearest = "measured on it" if exact else "nearest measured"
-    written_text = f"the version the page was written for ({key} {stated}; {nearest}: {written.describe(key)})"
-    today_text = f"today's ({today.describe(key)})"
-    if written is today:
-        older = "; ".join(p.describe(key) for p in points[:-1])
-        return result(written, "same-version",
-                      f"The page was written for {key} {stated}, nearest to today's release "
-                      f"({today.describe(key)}): the claim {today.status} there; older releases differ ({older}).",
-                      exact)
-    w, t = written.status == "holds", today.status == "holds"
-    if w and not t:
-        side, summary = "written-for", f"Holds on {written_text} but not on {today_text}."
-    elif t and not w:
-        side, summary = "today", f"Holds on {today_text} but not on {written_text}."
-    elif w and t:
-        side, summary = "both", f"Holds on both {written_text} and {today_text}; only the verdict changes."
-    else:
-        side, summary = "neither", f"Holds on neither {written_text} nor {today_text}."
-    return result(written, side, summary, exact)
-
-
 @dataclass
 class MergedReport:
     """The union of several results files; every measurement keyed by :class:`MeasurementKey`."""
 
     environments: list[Environment]
     pages: dict[str, PageRecord]
-    measurements: dict[MeasurementKey, Measurement]
+    measurements: dict[MeasurementKey, EnvironmentResult]
     warnings: list[str] = field(default_factory=list)
 
     def rows(self, page: str | None = None) -> list[RowView]:
         """Row views in the order the rows first appear in the results (the case files' order)."""
-        grouped: dict[tuple[str, str], list[Measurement]] = {}
+        grouped: dict[tuple[str, str], list[EnvironmentResult]] = {}
         for m in self.measurements.values():
             if page is None or m.result.page == page:
                 grouped.setdefault((m.result.page, m.result.row), []).append(m)
         env_order = {e.name: i for i, e in enumerate(self.environments)}
         views = []
         for (page_id, row), ms in grouped.items():
-            ms.sort(key=lambda m: (framework_sort_key(m.result.framework),
-                                   version_sort_key(m.result.framework_version), env_order[m.environment.name]))
+            ms.sort(key=lambda m: (frameworks.sort_key(m.result.framework),
+                                   versions.sort_key(m.result.framework_version), env_order[m.environment.name]))
             views.append(RowView(page_id, row, tuple(ms)))
         return views
 
@@ -422,7 +225,7 @@ class MergedReport:
         """The frameworks a page is about, plus any measured for it that the page record does not list."""
         listed = list(self.pages[page].frameworks) if page in self.pages else []
         measured = {m.result.framework for m in self.measurements.values() if m.result.page == page}
-        return listed + sorted(measured - set(listed), key=framework_sort_key)
+        return listed + sorted(measured - set(listed), key=frameworks.sort_key)
 
     def verdict_counts(self, page: str) -> dict[str, dict[str, int]]:
         """framework -> measured verdict (NO_VERDICT when skipped or in error) -> number of measurements."""
@@ -457,7 +260,7 @@ def merge(results_files: list[ResultsFile]) -> MergedReport:
     """Combine results files; refuses two environments of the same name, since names key the measurements."""
     environments: list[Environment] = []
     pages: dict[str, PageRecord] = {}
-    measurements: dict[MeasurementKey, Measurement] = {}
+    measurements: dict[MeasurementKey, EnvironmentResult] = {}
     warnings: list[str] = []
     for results in results_files:
         env = results.environment
@@ -472,7 +275,7 @@ def merge(results_files: list[ResultsFile]) -> MergedReport:
                 warnings.append(f"page {page.id!r} is described differently in environment {env.name!r}; "
                                 "the first description is shown")
         for result in results.results:
-            measurement = Measurement(result, env)
+            measurement = EnvironmentResult(result, env)
             if measurement.key in measurements:
                 raise ReportInputError(f"environment {env.name!r} reports page {result.page!r} row {result.row!r} "
                                        f"on {result.framework} {result.framework_version} twice")

@@ -18,10 +18,10 @@ from typing import Iterable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .. import frameworks, versions
 from ..results import PageRecord
 from ..verdicts import Verdict
-from .merge import (NO_VERDICT, OUTCOMES, MergedReport, RowView, framework_sort_key, merge, read_results,
-                    version_sort_key)
+from .merge import NO_VERDICT, OUTCOMES, MergedReport, RowView, merge, read_results
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "conformance.html.j2"
@@ -105,8 +105,8 @@ def _page_views(merged: MergedReport) -> list[PageView]:
         columns = []
         for framework in merged.page_frameworks(page_id):
             measured = {m.result.framework_version for r in rows for m in r.measurements_for(framework)}
-            versions = [v or "not installed" for v in sorted(measured, key=version_sort_key)]
-            columns.append(FrameworkColumn(framework, versions))
+            measured_versions = [v or "not installed" for v in sorted(measured, key=versions.sort_key)]
+            columns.append(FrameworkColumn(framework, measured_versions))
         record = merged.pages.get(page_id)
         pages.append(PageView(
             id=page_id,
@@ -162,7 +162,7 @@ def render(merged: MergedReport) -> str:
     """The whole report as one HTML document."""
     pages = _page_views(merged)
     rows = merged.rows()
-    frameworks = sorted({c.framework for page in pages for c in page.columns}, key=framework_sort_key)
+    framework_names = sorted({c.framework for page in pages for c in page.columns}, key=frameworks.sort_key)
     summary = {
         "pages-total": len(pages),
         "rows-total": len(rows),
@@ -185,7 +185,7 @@ def render(merged: MergedReport) -> str:
         outcomes=merged.outcome_counts(),
         outcome_names=OUTCOMES,
         verdict_names=VERDICT_FILTER_VALUES,
-        frameworks=frameworks,
+        frameworks=framework_names,
         drift_rows=[r for r in rows if r.has_drift],
         disagreement_rows=[r for r in rows if r.environment_disagreements()],
         data=merged.to_jsonable(),

@@ -1,19 +1,18 @@
 """Run one case on one framework and judge it against the recorded verdict.
 
-Shared by the pytest plugin, the ``python -m mapping.run`` command (the reproduction snippet every
-failure prints) and the report.
+Shared by the pytest plugin, the ``run`` command (the reproduction every failure prints) and the report.
+The :class:`Judgement` carries everything it computed (expected verdict, installed version, reproduce
+command), so that nothing downstream recomputes it.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .adapters import get_adapter, missing_reason
-from .cases import Case, CaseFile, load_case_file
+from .cases import Case, CaseFile
 from .checks import CHECKS, CheckContext, Outcome
 from .verdicts import Verdict
 
@@ -21,37 +20,46 @@ from .verdicts import Verdict
 @dataclass
 class Judgement:
     outcome: Outcome | None
-    status: str  # passed, failed, skipped
+    status: str  # passed, failed, skipped, error
     message: str
     skip_reason: str | None
     duration_s: float
+    #: The installed version of the framework (None when it is not installed).
+    framework_version: str | None = None
+    #: The verdict recorded for that version.
+    expected: Verdict | None = None
+    #: The command that reruns this case on this framework.
+    reproduce: str = ""
 
 
 def reproduce_command(path: str | Path, case: Case, framework: str) -> str:
     return f'python -m mapping.run {Path(path).as_posix()} "{case.row}" --framework {framework}'
 
 
-def run_case(case: Case, framework: str) -> Outcome:
-    ctx = CheckContext(framework, tolerance=case.tolerance.value if case.tolerance else None)
+def run_case(case: Case, framework: str, op: str = "lstm") -> Outcome:
+    ctx = CheckContext(framework, tolerance=case.tolerance.value if case.tolerance else None, op=op)
     return CHECKS[case.check].run(case.args, ctx)
 
 
 def judge(path: str | Path, case_file: CaseFile, case: Case, framework: str) -> Judgement:
     """Run and compare with the recorded verdict; the message says claim, verdicts, figures and how to rerun."""
     start = time.perf_counter()
+    reproduce = reproduce_command(path, case, framework)
     missing = missing_reason(framework)
     if missing:
-        return Judgement(None, "skipped", "", f"{framework}: {missing}", 0.0)
+        return Judgement(None, "skipped", "", f"{framework}: {missing}", 0.0,
+                         expected=case.expected_verdict(framework, None), reproduce=reproduce)
     adapter = get_adapter(framework)  # import order (torch before TensorFlow) is handled there
-    outcome = run_case(case, framework)
-    duration = time.perf_counter() - start
-    version = type(adapter).version()
+    version = adapter.version()
     expected = case.expected_verdict(framework, version)  # the verdict recorded for the installed release
+    outcome = run_case(case, framework, case_file.page.op)
+    duration = time.perf_counter() - start
     entry = case.version_entry(framework, version)
     agrees = outcome.verdict == expected and not outcome.problems
+    common = dict(framework_version=version, expected=expected, reproduce=reproduce)
     if agrees and outcome.verdict == Verdict.NOT_APPLICABLE:
         reason = "; ".join(outcome.details) or "not applicable in this version"
-        return Judgement(outcome, "skipped", "", f"not applicable in this version: {reason}", duration)
+        return Judgement(outcome, "skipped", "", f"not applicable in this version: {reason}", duration, **common)
     lines = [
         f"{case_file.page.title} ({case_file.page.docs_version}), {case.row}, on {framework}",
         f"  claim:    {case.claim.strip()}",
@@ -67,30 +75,5 @@ def judge(path: str | Path, case_file: CaseFile, case: Case, framework: str) -> 
         lines.append(f"  changed:  {problem}")
     lines += [f"  detail:   {d}" for d in outcome.details]
     lines += [f"  diagnosis: {d}" for d in outcome.diagnoses]
-    lines.append(f"  reproduce: {reproduce_command(path, case, framework)}")
-    return Judgement(outcome, "passed" if agrees else "failed", "\n".join(lines), None, duration)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mapping.run", description="Run one case and print its outcome.")
-    parser.add_argument("case_file")
-    parser.add_argument("row", help='the row id, e.g. "Parameter 17"')
-    parser.add_argument("--framework", required=True)
-    args = parser.parse_args(argv)
-    try:
-        case_file = load_case_file(args.case_file)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    matches = [c for c in case_file.cases if c.row == args.row]
-    if not matches:
-        print(f"{args.case_file}: no case for row {args.row!r}; rows: {', '.join(c.row for c in case_file.cases)}",
-              file=sys.stderr)
-        return 2
-    if args.framework not in case_file.frameworks_of(matches[0]):
-        print(f"{args.case_file}: case {args.row!r} is about {case_file.frameworks_of(matches[0])}", file=sys.stderr)
-        return 2
-    j = judge(args.case_file, case_file, matches[0], args.framework)
-    print(j.message or f"{j.status}: {j.skip_reason}")
-    print(j.status)
-    return 0 if j.status != "failed" else 1
+    lines.append(f"  reproduce: {reproduce}")
+    return Judgement(outcome, "passed" if agrees else "failed", "\n".join(lines), None, duration, **common)

@@ -1,0 +1,194 @@
+"""MindSpore: ``mindspore.nn.LSTM``. PyTorch's parameter names and layout; no projection, fixed activations.
+
+Runs in PyNative mode on the CPU. Per-sample lengths go in as ``seq_length`` (int32), MindSpore's own
+mechanism for right-padded batches.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+os.environ.setdefault("GLOG_v", "3")  # MindSpore logs warnings at import otherwise
+
+import mindspore  # noqa: E402
+from mindspore import Tensor, nn  # noqa: E402
+
+from .. import converters, frameworks, ops  # noqa: E402
+from ..problem import Problem, RunResult  # noqa: E402
+from ..reference import Gradients, Upstream  # noqa: E402
+from ..spec import LayerSpec  # noqa: E402
+from ..weights import CanonicalWeights  # noqa: E402
+from .base import Adapter, flatten  # noqa: E402
+
+mindspore.set_context(mode=mindspore.PYNATIVE_MODE)
+mindspore.set_device("CPU")
+
+_MS_DTYPES = {"float32": mindspore.float32, "float64": mindspore.float64}
+
+#: Per op: the mindspore.nn class, and the activations it is fixed to (spec field -> value).
+_OPS: dict[str, tuple[str, dict[str, str]]] = {
+    "lstm": ("LSTM", {"activation": "tanh", "recurrent_activation": "sigmoid"}),
+}
+
+
+class MindSporeAdapter(Adapter):
+    framework = frameworks.get("mindspore")
+    # ops.LSTM (the CPU kernel behind nn.LSTM) rejects float64: "the element of 'x' must be one of
+    # Float32, Float16" (measured with MindSpore 2.10.0); hx is checked the same way.
+    dtypes = ("float32",)
+    length_mechanism = "seq_length"
+    parameters = {
+        "lstm": {"input_size": "input_size", "hidden_size": "hidden_size", "num_layers": "num_layers",
+                 "bias": "has_bias", "batch_first": "batch_first", "bidirectional": "bidirectional",
+                 "layer_dropout": "dropout"},
+    }
+
+    def _unsupported_reason(self, spec: LayerSpec) -> str | None:
+        cls, fixed = _OPS[spec.op]
+        if any(getattr(spec, field) != value for field, value in fixed.items()):
+            return f"mindspore.nn.{cls} has fixed activations ({', '.join(fixed.values())})"
+        if spec.go_backwards:
+            return f"mindspore.nn.{cls} has no go_backwards (recipe: flip the input in time)"
+        if getattr(spec, "proj_size", 0):
+            return f"mindspore.nn.{cls} has no proj_size"
+        return None
+
+    def layer_class(self, op: str) -> type:
+        return getattr(nn, _OPS[op][0])
+
+    def constructor(self, op: str) -> Callable:
+        from mindspore.nn.layer.rnns import (
+            _RNNBase,  # nn.LSTM.__init__ is (*args, **kwargs)
+        )
+
+        return _RNNBase.__init__
+
+    def call(self, op: str) -> Callable:
+        return self.layer_class(op).construct
+
+    def seed(self, seed: int) -> None:
+        mindspore.set_seed(seed)
+
+    @contextmanager
+    def seeded(self, seed: int) -> Iterator[None]:
+        """nn.LSTM draws its initial weights with NumPy's global generator: seed it too, and give the caller's
+        state back afterwards."""
+        saved = np.random.get_state()
+        np.random.seed(seed)
+        mindspore.set_seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(saved)
+
+    def mode_text(self, training: bool) -> str:
+        return f"set_train({training})"
+
+    def call_native(self, layer: nn.Cell, *args: Any, **kwargs: Any) -> list[np.ndarray]:
+        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
+        dtype); the outputs flattened in order (output, then each final state)."""
+        dtype = layer.trainable_params()[0].dtype
+
+        def tensor(a):
+            if isinstance(a, np.ndarray):
+                return Tensor(a, dtype=dtype)
+            return type(a)(tensor(v) for v in a) if isinstance(a, (tuple, list)) else a
+
+        out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
+        return [t.asnumpy() for t in flatten(out)]
+
+    def build(self, spec: LayerSpec, weights: CanonicalWeights) -> nn.Cell:
+        self.check_supported(spec)
+        dtype = _MS_DTYPES[spec.dtype]
+        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]
+                   if f != "layer_dropout"}
+        model = self.layer_class(spec.op)(**options, dtype=dtype)
+        arrays = converters.to_mindspore(weights)
+        params = {p.name: p for p in model.get_parameters()}
+        for native_name, arr in arrays.items():
+            param = params[_parameter_key(params, native_name)]
+            param.set_data(Tensor(arr.astype(spec.dtype), dtype=dtype))
+        if spec.layer_dropout:
+            # The user's nn.LSTM(dropout=p) sets these two attributes; set here, after the weights, the Dropout
+            # draws its op seed at the point the recorded dropout statistics were measured with.
+            model.dropout = spec.layer_dropout
+            model.dropout_op = nn.Dropout(p=spec.layer_dropout)
+        model.set_train(False)
+        return model
+
+    def _run(self, model: nn.Cell, problem: Problem, training: bool) -> RunResult:
+        model.set_train(training)
+        dtype = _MS_DTYPES[problem.spec.dtype]
+        x = Tensor(problem.x, dtype=dtype)
+        hx = None
+        if problem.initial_state is not None:
+            hx = _state([Tensor(s, dtype=dtype) for s in problem.initial_state])
+        out, finals = model(x, hx, _seq_length(problem))
+        return RunResult.of(problem.spec, out.asnumpy(), [f.asnumpy() for f in _finals(finals)])
+
+    def _gradients(self, model: nn.Cell, problem: Problem, upstream: Upstream) -> Gradients:
+        """``mindspore.grad`` over the loss, with respect to the inputs (x, and the initial state when given:
+        the ``grad_position``) and ``weights=model.trainable_params()``, in PyNative mode.
+
+        The parameters carry PyTorch's names and layout, so the gradients convert like the weights do.
+        """
+        spec = problem.spec
+        model.set_train(False)
+        dtype = _MS_DTYPES[spec.dtype]
+        args = [Tensor(problem.x, dtype=dtype)]
+        if problem.initial_state is not None:
+            args += [Tensor(s, dtype=dtype) for s in problem.initial_state]
+        seq_length = _seq_length(problem)
+        g = {name: Tensor(a, dtype=dtype) for name, a in upstream.fields().items()}
+        final_names = ops.of(spec).final_names
+
+        def loss_fn(x, *hx):
+            out, finals = model(x, _state(list(hx)) if hx else None, seq_length)
+            loss = (out * g["output"]).sum()
+            for name, final in zip(final_names, _finals(finals)):
+                loss = loss + (final * g[name]).sum()
+            return loss
+
+        params = model.trainable_params()
+        grad_fn = mindspore.grad(loss_fn, grad_position=tuple(range(len(args))), weights=params)
+        d_inputs, d_params = grad_fn(*args)
+        if isinstance(d_inputs, Tensor):  # a one-element grad_position comes back unwrapped
+            d_inputs = (d_inputs,)
+        d_inputs = [d.asnumpy().astype(np.float64) for d in d_inputs]
+        by_name = {p.name: d.asnumpy().astype(np.float64) for p, d in zip(params, d_params)}
+        arrays = {native: by_name[_parameter_key(by_name, native)] for native in converters.native_names(spec)}
+        initial = dict(zip(ops.of(spec).initial_names, d_inputs[1:])) if len(d_inputs) > 1 else None
+        return Gradients(x=d_inputs[0], initial=initial, weights=converters.from_mindspore(spec, arrays))
+
+    def export_weights(self, model: nn.Cell, spec: LayerSpec) -> CanonicalWeights:
+        params = {p.name: p for p in model.get_parameters()}
+        arrays = {native: params[_parameter_key(params, native)].asnumpy().astype(np.float64)
+                  for native in converters.native_names(spec)}
+        return converters.from_mindspore(spec, arrays)
+
+
+def _seq_length(problem: Problem) -> Tensor | None:
+    return None if problem.lengths is None else Tensor(problem.lengths.astype(np.int32))
+
+
+def _state(tensors: list) -> Any:
+    """The initial state as nn.LSTM takes it (a tuple), or as nn.GRU/nn.RNN take it (one tensor)."""
+    return tuple(tensors) if len(tensors) > 1 else tensors[0]
+
+
+def _finals(finals: Any) -> tuple:
+    return tuple(finals) if isinstance(finals, tuple) else (finals,)
+
+
+def _parameter_key(params: dict, native_name: str) -> str:
+    """MindSpore may prefix parameter names with the cell path; match on the PyTorch-style suffix."""
+    if native_name in params:
+        return native_name
+    matches = [k for k in params if k.endswith("." + native_name)]
+    if len(matches) != 1:
+        raise KeyError(f"mindspore.nn parameter {native_name!r} not found among {sorted(params)}")
+    return matches[0]

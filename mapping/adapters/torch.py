@@ -1,0 +1,144 @@
+"""PyTorch: ``torch.nn.LSTM``. The canonical layout is PyTorch's own, so weights load by name.
+
+Per-sample lengths go through ``pack_padded_sequence`` (``enforce_sorted=False``), the way PyTorch users
+feed right-padded batches; padded output steps come back as zeros from ``pad_packed_sequence``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .. import converters, frameworks, ops
+from ..problem import Problem, RunResult
+from ..reference import Gradients, Upstream
+from ..spec import LayerSpec
+from ..weights import CanonicalWeights
+from .base import Adapter, flatten
+
+_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+#: Per op: the torch.nn class, and the activations it is fixed to (spec field -> value).
+_OPS: dict[str, tuple[str, dict[str, str]]] = {
+    "lstm": ("LSTM", {"activation": "tanh", "recurrent_activation": "sigmoid"}),
+}
+
+
+class TorchAdapter(Adapter):
+    framework = frameworks.get("torch")
+    length_mechanism = "pack_padded_sequence"
+    parameters = {
+        "lstm": {"input_size": "input_size", "hidden_size": "hidden_size", "num_layers": "num_layers",
+                 "bias": "bias", "batch_first": "batch_first", "bidirectional": "bidirectional",
+                 "proj_size": "proj_size", "layer_dropout": "dropout"},
+    }
+
+    def _unsupported_reason(self, spec: LayerSpec) -> str | None:
+        cls, fixed = _OPS[spec.op]
+        if any(getattr(spec, field) != value for field, value in fixed.items()):
+            return f"torch.nn.{cls} has fixed activations ({', '.join(fixed.values())})"
+        if spec.go_backwards:
+            return f"torch.nn.{cls} has no go_backwards (recipe: flip the input in time)"
+        return None
+
+    def layer_class(self, op: str) -> type:
+        return getattr(torch.nn, _OPS[op][0])
+
+    def constructor(self, op: str) -> Callable:
+        return torch.nn.modules.rnn.RNNBase.__init__  # nn.LSTM.__init__ is (*args, **kwargs)
+
+    def call(self, op: str) -> Callable:
+        return self.layer_class(op).forward
+
+    def seed(self, seed: int) -> None:
+        torch.manual_seed(seed)
+
+    def call_native(self, layer: torch.nn.Module, *args: Any, **kwargs: Any) -> list[np.ndarray]:
+        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
+        dtype); the outputs flattened in order (output, then each final state)."""
+        dtype = next(layer.parameters()).dtype
+
+        def tensor(a):
+            if isinstance(a, np.ndarray):
+                return torch.from_numpy(np.ascontiguousarray(a)).to(dtype)
+            return type(a)(tensor(v) for v in a) if isinstance(a, (tuple, list)) else a
+
+        with torch.no_grad():
+            out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
+        return [t.numpy() for t in flatten(out)]
+
+    def build(self, spec: LayerSpec, weights: CanonicalWeights) -> torch.nn.Module:
+        self.check_supported(spec)
+        dtype = _TORCH_DTYPES[spec.dtype]
+        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]}
+        with warnings.catch_warnings():
+            # one layer with dropout: torch warns that its dropout acts between layers only; the checks measure it
+            warnings.filterwarnings("ignore", message="dropout option adds dropout after all but last")
+            model = self.layer_class(spec.op)(**options, dtype=dtype)
+        state = {k: torch.from_numpy(v).to(dtype) for k, v in converters.to_torch(weights).items()}
+        model.load_state_dict(state, strict=True)
+        return model.eval()
+
+    def _run(self, model: torch.nn.Module, problem: Problem, training: bool) -> RunResult:
+        model.train(training)
+        x = torch.from_numpy(np.ascontiguousarray(problem.x))
+        hx = None if problem.initial_state is None else [torch.from_numpy(s) for s in problem.initial_state]
+        with torch.no_grad():
+            out, finals = _forward(model, problem, x, hx)
+        return RunResult.of(problem.spec, out.numpy(), [f.numpy() for f in finals])
+
+    def export_weights(self, model: torch.nn.Module, spec: LayerSpec) -> CanonicalWeights:
+        state = {k: v.detach().to(torch.float64).numpy() for k, v in model.state_dict().items()}
+        return converters.from_torch(spec, state)
+
+    def _gradients(self, model: torch.nn.Module, problem: Problem, upstream: Upstream) -> Gradients:
+        """Autograd on the same forward as :meth:`_run` (packed when there are lengths).
+
+        The state-dict names are the canonical layout's, so the parameter gradients convert with
+        :func:`mapping.converters.from_torch` unchanged.
+        """
+        spec = problem.spec
+        model.eval()
+        x = torch.from_numpy(np.ascontiguousarray(problem.x)).requires_grad_(True)
+        hx = None
+        if problem.initial_state is not None:
+            hx = [torch.from_numpy(np.ascontiguousarray(s)).requires_grad_(True) for s in problem.initial_state]
+        out, finals = _forward(model, problem, x, hx)
+        g = {name: torch.from_numpy(np.ascontiguousarray(a)) for name, a in upstream.fields().items()}
+        loss = (out * g["output"]).sum()
+        for name, final in zip(ops.of(spec).final_names, finals):
+            loss = loss + (final * g[name]).sum()
+        names, params = zip(*model.named_parameters())
+        sources = [x, *(hx or ()), *params]
+        grads = torch.autograd.grad(loss, sources)
+        as64 = [g.detach().to(torch.float64).numpy() for g in grads]
+        dx, rest = as64[0], as64[1:]
+        initial = None
+        if hx is not None:
+            initial = dict(zip(ops.of(spec).initial_names, rest[:len(hx)]))
+            rest = rest[len(hx):]
+        return Gradients(x=dx, initial=initial, weights=converters.from_torch(spec, dict(zip(names, rest))))
+
+
+def _forward(model: torch.nn.Module, problem: Problem, x: torch.Tensor, hx: list | None
+             ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    """The forward call users write: plain, or through a packed sequence when lengths are given.
+
+    ``hx`` is the initial state in the op's order (a tuple for LSTM, one tensor otherwise, as torch takes it);
+    the final states come back in the op's order.
+    """
+    spec = problem.spec
+    state: Any = None if hx is None else (tuple(hx) if len(hx) > 1 else hx[0])
+    if problem.lengths is None:
+        out, finals = model(x, state)
+    else:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(
+            x, torch.from_numpy(problem.lengths), batch_first=spec.batch_first, enforce_sorted=False
+        )
+        packed_out, finals = model(packed, state)
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=spec.batch_first,
+                                                        total_length=problem.steps)
+    return out, (tuple(finals) if isinstance(finals, tuple) else (finals,))

@@ -1,0 +1,100 @@
+"""Probes: the suite's own checks, runnable one at a time under a fault (every YAML case of a framework, as
+``pytest cases`` judges it, and a subset of the adapter tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES_DIR = ROOT / "cases"
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    framework: str
+    run: Callable[[], tuple[str, str]]  # -> (status: passed | failed | skipped, message)
+
+
+def case_probes(framework: str, root: Path = CASES_DIR) -> list[Probe]:
+    """Every YAML case of ``framework``, judged as ``pytest cases`` judges it."""
+    from ..cases import case_files, load_cached
+    from ..judge import judge
+
+    probes = []
+    for path in case_files(root):
+        case_file = load_cached(str(path))
+        rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+        for case in case_file.cases:
+            if framework in case_file.frameworks_of(case):
+                def run(rel=rel, case_file=case_file, case=case):
+                    j = judge(rel, case_file, case, framework)
+                    return j.status, j.message or (j.skip_reason or "")
+                probes.append(Probe(f"{rel}::{case.row}[{framework}]", framework, run))
+    return probes
+
+
+#: Grid specs (ids of mapping.grid.spec_id) the self-check runs besides the cases.
+GRID_SPECS = ("L2-bi-tm-bias-float32", "L3-uni-bf-bias-float32")
+
+
+def _first_mismatch(problem, actual, tol, label) -> str | None:
+    from ..compare import compare_results, mismatches
+    from ..diagnose import diagnose
+
+    bad = mismatches(compare_results(actual, problem.reference(), tol, problem.output_mask()))
+    if not bad:
+        return None
+    diag = diagnose(problem, actual, tol)
+    return "\n".join([f"{label}: {line}" for line in bad] + [f"  diagnosis: {diag.line()}"])
+
+
+def grid_probes(framework: str) -> list[Probe]:
+    """The grid test and the lengths test of tests/test_adapters.py, on a few specs."""
+    from ..adapters import get_adapter
+    from ..grid import grid_specs, problems, spec_id
+    from ..problem import Problem
+    from ..spec import LayerSpec
+    from ..tolerances import tolerance
+    from ..weights import random_inputs, random_state, random_weights
+
+    specs = {spec_id(s): s for s in grid_specs()}
+    probes = []
+    for sid in GRID_SPECS:
+        spec = specs[sid]
+
+        def run(spec=spec, sid=sid):
+            adapter = get_adapter(framework)
+            reason = adapter.unsupported_reason(spec)
+            if reason:
+                return "skipped", reason
+            variants = problems(spec)  # as mapping.grid.check_spec
+            model = adapter.build(spec, variants[0][1].weights)
+            tol = tolerance(framework, spec.dtype)
+            for label, problem in variants:
+                bad = _first_mismatch(problem, adapter.run(model, problem), tol, label)
+                if bad:
+                    return "failed", bad
+            return "passed", ""
+
+        probes.append(Probe(f"grid:{framework}-{sid}", framework, run))
+    for bidirectional in (False, True):
+        def run(bidirectional=bidirectional):
+            adapter = get_adapter(framework)
+            spec = LayerSpec.parse(dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=bidirectional))
+            problem = Problem(spec, random_weights(spec), random_inputs(spec, 3, 6), random_state(spec, 3),
+                              np.array([6, 1, 4]))
+            bad = _first_mismatch(problem, adapter.forward(problem), tolerance(framework, "float32"),
+                                  "lengths [6, 1, 4]")
+            return ("failed", bad) if bad else ("passed", "")
+
+        probes.append(Probe(f"lengths:{framework}-{'bi' if bidirectional else 'uni'}", framework, run))
+    return probes
+
+
+def probes_for(framework: str) -> list[Probe]:
+    return case_probes(framework) + grid_probes(framework)

@@ -1,0 +1,46 @@
+"""MindSpore: Keras's initialisation and constraints, applied by hand to ``mindspore.nn.LSTM``'s parameters.
+
+Parameter names are PyTorch's (``weight_ih_l0``, ``bias_hh_l0``, ...), gates in the order i, f, g, o.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _params(net) -> dict:
+    return {p.name.split(".")[-1]: p for p in net.get_parameters()}
+
+
+def keras_initialization(net, input_size: int, hidden: int) -> None:
+    """Keras's LSTM defaults on layer 0: glorot_uniform kernel, orthogonal recurrent kernel, zero bias with 1 in
+    the forget gate (Keras's single bias is bias_ih + bias_hh)."""
+    import mindspore
+    from mindspore import Tensor
+    from mindspore.common import initializer as init
+
+    params = _params(net)
+    recipe = {
+        "weight_ih_l0": init.initializer(init.XavierUniform(), (4 * hidden, input_size), mindspore.float32),
+        "weight_hh_l0": init.initializer(init.Orthogonal(), (4 * hidden, hidden), mindspore.float32),
+    }
+    for name, value in recipe.items():
+        params[name].set_data(value.init_data() if hasattr(value, "init_data") else value)
+    forget = np.zeros(4 * hidden, np.float32)
+    forget[hidden:2 * hidden] = 1.0
+    params["bias_ih_l0"].set_data(Tensor(forget))
+    params["bias_hh_l0"].set_data(Tensor(np.zeros(4 * hidden, np.float32)))
+
+
+def set_constrained(net, constrained: dict[str, np.ndarray]) -> None:
+    """Write constrained layer-0 arrays back (``w_ih``, ``w_hh``, or ``bias``: the sum, kept in bias_ih)."""
+    from mindspore import Tensor
+
+    params = _params(net)
+    if "w_ih" in constrained:
+        params["weight_ih_l0"].set_data(Tensor(constrained["w_ih"].astype(np.float32)))
+    if "w_hh" in constrained:
+        params["weight_hh_l0"].set_data(Tensor(constrained["w_hh"].astype(np.float32)))
+    if "bias" in constrained:
+        params["bias_ih_l0"].set_data(Tensor(constrained["bias"].astype(np.float32)))
+        params["bias_hh_l0"].set_data(Tensor(np.zeros_like(constrained["bias"], dtype=np.float32)))
