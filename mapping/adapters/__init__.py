@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 from functools import lru_cache
 
+from ..errors import FrameworkImportError, one_line
 from .base import Adapter
 
 ADAPTERS: dict[str, str] = {
@@ -42,9 +43,46 @@ def available_adapters() -> list[str]:
     return [name for name in ADAPTERS if is_available(name)]
 
 
-@lru_cache(maxsize=None)
+#: adapter name -> the one line saying why its installed framework failed to import (tried once per process).
+_IMPORT_FAILURES: dict[str, str] = {}
+
+
+def import_failure(name: str) -> str | None:
+    """Why the installed framework behind ``name`` fails to import, if it was tried and failed."""
+    return _IMPORT_FAILURES.get(name)
+
+
+def adapter_class(name: str) -> type[Adapter] | None:
+    """The adapter's class if its framework is installed and imports, else None (nothing is raised)."""
+    if missing_reason(name):
+        return None
+    try:
+        return type(get_adapter(name))
+    except FrameworkImportError:
+        return None
+
+
 def get_adapter(name: str) -> Adapter:
-    """The adapter instance for ``name``; imports its framework on first use."""
+    """The adapter instance for ``name``; imports its framework on first use.
+
+    An installed framework that fails to import raises :class:`FrameworkImportError` with one line (which
+    modules, the exception and its first line), the same line on every later call: the import is not
+    retried, so a broken installation costs one line per case, not a traceback each.
+    """
+    if name in _IMPORT_FAILURES:
+        raise FrameworkImportError(_IMPORT_FAILURES[name])
+    try:
+        return _get_adapter(name)
+    except KeyError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever an import raises, it is one line about that framework
+        _IMPORT_FAILURES[name] = (f"{name}: {', '.join(REQUIRES[name])} is installed but importing it failed: "
+                                  f"{type(exc).__name__}: {one_line(exc, 300)}")
+        raise FrameworkImportError(_IMPORT_FAILURES[name]) from None
+
+
+@lru_cache(maxsize=None)
+def _get_adapter(name: str) -> Adapter:
     if name not in ADAPTERS:
         raise KeyError(f"unknown framework {name!r}; known: {', '.join(ADAPTERS)}")
     if name in ("tfkeras", "keras2") and importlib.util.find_spec("torch") is not None:

@@ -18,12 +18,14 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from ..adapters import get_adapter
+from ..errors import ArgsError, show
 from ..reference import reference_lstm
 from ..verdicts import Verdict
 from . import CheckContext, Measurement, Outcome, register
-from .native import Args, Setup, constructor_parameters, keras_call, keras_layer, per_framework
+from .native import FAMILY, Args, Setup, constructor_parameters, covers, keras_call, keras_layer, per_framework
 
 Fingerprint = Literal["inputs", "recurrent", "between_layers", "none"]
 
@@ -32,8 +34,18 @@ class DropoutArgs(Args):
     names: dict[str, str | None]  # framework -> its parameter for the page's row, None if absent
     behaviour: dict[str, Fingerprint]  # measured fingerprint per framework (recorded in the case)
     counterpart: dict[str, str]  # framework -> the framework on the other side of the page
-    rate: float = 0.5
+    rate: float = Field(default=0.5, gt=0, lt=1)
     setup: Setup = Setup(batch=4, steps=4, hidden_size=8)
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        covers(self, "names", frameworks)
+        covers(self, "counterpart", frameworks, families=False)
+        others = [self.counterpart[f] for f in frameworks]
+        for framework, other in zip(frameworks, others):
+            if other not in FAMILY:
+                raise ArgsError(f"counterpart.{framework}", f"{show(other)} is not a framework; use one of "
+                                                            f"{', '.join(FAMILY)}")
+        covers(self, "behaviour", list(dict.fromkeys(frameworks + others)), families=False)
 
 
 def _seed_all(fw: str, seed: int) -> None:

@@ -22,26 +22,50 @@ import itertools
 from typing import Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from ..adapters import get_adapter
+from ..errors import ArgsError
 from ..reference import ACTIVATIONS
-from ..spec import LSTMSpec
+from ..spec import MAX_PROBLEM_NUMBERS, LSTMSpec
 from ..verdicts import Verdict
 from ..weights import random_weights
 from . import CheckContext, Measurement, Outcome, register
 from .dropout import _seed_all
-from .native import Args, Recorded, constructor_parameters, keras_call, keras_layer, per_framework, recorded_for
+from .native import (Args, Recorded, constructor_parameters, covers, keras_call, keras_layer, per_framework,
+                     recorded_for)
 
 Structure = Literal["inputs", "recurrent", "between_layers", "none"]
+#: What a recorded behaviour may name after ``structure=`` ("other": measured, matching no known structure).
+STRUCTURES = ("inputs", "recurrent", "between_layers", "none", "other")
 
 
 class DropoutStatsArgs(Args):
     names: dict[str, str | None]  # framework -> its parameter, None where it has none
     recorded: dict[str, Recorded]  # framework -> "structure=... shared_across_time=..." as measured
     convention: str  # the behaviour the row's claim calls "the same", e.g. PyTorch's
-    rate: float = 0.3
-    batch: int = 1000
-    steps: int = 3
+    rate: float = Field(default=0.3, gt=0, lt=1)
+    batch: int = Field(default=1000, gt=0)
+    #: Every kept/dropped pattern over the steps is tried (2**steps of them): kept small.
+    steps: int = Field(default=3, gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "DropoutStatsArgs":
+        numbers = self.batch * 2**self.steps * self.steps  # the (batch, patterns, time) error array
+        if numbers > MAX_PROBLEM_NUMBERS:
+            raise ArgsError("batch", f"batch {self.batch} x 2**{self.steps} patterns x {self.steps} steps is "
+                                     f"{numbers:,} numbers; at most {MAX_PROBLEM_NUMBERS:,}")
+        for framework, value in self.recorded.items():
+            entries = [value] if isinstance(value, str) else [e.behaviour for e in value]
+            for entry in entries:
+                if not entry.startswith("structure=") or entry.split()[0].split("=")[1] not in STRUCTURES:
+                    raise ArgsError(f"recorded.{framework}", "a recorded behaviour starts with structure=<one of "
+                                                             f"{', '.join(STRUCTURES)}>, e.g. 'structure=none'")
+        return self
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        covers(self, "names", frameworks)
+        covers(self, "recorded", frameworks, families=False)
 
 
 def _layer(x, cell, h, c, in_scale=None, rec_scale=None):

@@ -6,26 +6,60 @@ shape) in the case file and rebuilt here, so the check is what the example claim
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..adapters import get_adapter
-from ..errors import MappingError
+from ..errors import MappingError, SpecError
 from ..reference import reference_lstm
-from ..spec import LSTMSpec
+from ..spec import MAX_PROBLEM_NUMBERS, LSTMSpec
 from ..verdicts import Verdict
 from ..weights import random_weights
 from . import CheckContext, Measurement, Outcome, register
-from .native import Args, keras_layer
+from .native import Args, covers, keras_layer
+
+#: An example's array shape: up to four positive sizes (wrong ranks and sizes are the example's own finding).
+Shape = list[int]
+
+
+class ExampleSide(BaseModel):
+    """One side of an example: the LSTM it builds (a spec, validated strictly), the input shape it feeds, the
+    initial state's shape (or none), and how both are filled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    spec: dict[str, Any]
+    input: Shape = Field(min_length=1, max_length=4)
+    state: Shape | None = Field(default=None, min_length=1, max_length=4)
+    fill: Literal["ones", "normal"] = "ones"
+    state_fill: float = Field(default=0.0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "ExampleSide":
+        try:
+            LSTMSpec.parse(self.spec, strict=True)
+        except SpecError as exc:  # a ValueError: pydantic adds where this side is
+            raise ValueError(f"{exc.field or 'spec'}: {exc.problem}") from None
+        for name in ("input", "state"):
+            shape = getattr(self, name) or []
+            if any(size <= 0 for size in shape) or math.prod(shape) > MAX_PROBLEM_NUMBERS:
+                raise ValueError(f"{name}: shape {shape}: sizes must be positive and hold at most "
+                                 f"{MAX_PROBLEM_NUMBERS:,} numbers")
+        return self
 
 
 class ExampleArgs(Args):
     """One side of an example: the LSTM it builds, what it feeds, and the shapes its comments state."""
 
-    side: dict[str, dict[str, Any]]  # framework -> {spec: {...}, input: [...], state: [...]|null, fill: ...}
-    claimed: dict[str, dict[str, list[int] | None]]  # framework -> {output: shape, h: shape, c: shape}
+    side: dict[str, ExampleSide]  # framework -> {spec: {...}, input: [...], state: [...]|null, fill: ...}
+    claimed: dict[str, dict[Literal["output", "h", "c"], list[int] | None]]  # framework -> {output: shape, ...}
     keras_wrapper_without_units: bool = False  # the example also builds Bidirectional(LSTM()) with no units
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        covers(self, "side", frameworks, families=False)
+        covers(self, "claimed", frameworks, families=False)
 
 
 def _native_call(fw: str, spec: LSTMSpec, x: np.ndarray, state):
@@ -57,13 +91,11 @@ def code_example(args: ExampleArgs, ctx: CheckContext) -> Outcome:
     fw = ctx.framework
     m = Measurement(fw, tol=ctx.tolerance)
     side = args.side[fw]
-    spec = LSTMSpec.parse(side["spec"], where=f"example side {fw}")
-    fill = side.get("fill", "ones")
-    x = np.ones(side["input"]) if fill == "ones" else np.random.default_rng(0).standard_normal(side["input"])
+    spec = LSTMSpec.parse(side.spec, where=f"example side {fw}")
+    x = np.ones(side.input) if side.fill == "ones" else np.random.default_rng(0).standard_normal(side.input)
     state = None
-    if side.get("state") is not None:
-        value = side.get("state_fill", 0.0)
-        state = (np.full(side["state"], value), np.full(side["state"], value))
+    if side.state is not None:
+        state = (np.full(side.state, side.state_fill), np.full(side.state, side.state_fill))
     try:
         out, h, c, w = _native_call(fw, spec, x, state)
     except (MappingError, Exception) as exc:  # the example itself failing is the finding

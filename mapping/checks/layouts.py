@@ -11,7 +11,7 @@ from ..diagnose import Problem
 from ..reference import reference_lstm
 from ..verdicts import Verdict
 from . import CheckContext, Measurement, Outcome, register
-from .native import Args, Setup, constructor_parameters
+from .native import Args, Setup, constructor_parameters, covers
 
 Layout = Literal["batch_major", "time_major"]
 
@@ -20,6 +20,10 @@ class LayoutArgs(Args):
     claimed_default: dict[str, Layout]  # the default layout the row states for each framework
     absent: dict[str, list[str]] = {}  # parameters the row says a framework does not have
     setup: Setup = Setup(batch=2, steps=5)
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        covers(self, "claimed_default", frameworks, families=False)
+        covers(self, "absent", [], families=False)
 
 
 def default_layout(fw: str) -> Layout:

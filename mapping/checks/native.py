@@ -11,33 +11,88 @@ import inspect
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .. import converters, trace
-from ..adapters import get_adapter
-from ..spec import LSTMSpec
+from ..adapters import ADAPTERS, get_adapter
+from ..errors import ArgsError, CaseInputError, SpecError, show
+from ..spec import MAX_BATCH, MAX_FEATURES, MAX_STEPS, LSTMSpec
 from ..weights import CanonicalWeights, random_inputs, random_state, random_weights
 
 FAMILY = {"torch": "pytorch", "tfkeras": "tensorflow", "keras2": "tensorflow", "mindspore": "mindspore"}
+#: Keys a per-framework argument may use: an adapter's name, or a family standing for its adapters.
+FRAMEWORK_KEYS = frozenset(ADAPTERS) | frozenset(FAMILY.values())
 
 
 class Args(BaseModel):
-    """Base of every check's arguments: unknown keys are errors."""
+    """Base of every check's arguments: unknown keys are errors, and nothing is converted (strict: ``true``
+    is not taken as 1, nor ``"4"`` as 4), so a case means what it says."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        """Raise :class:`ArgsError` if the arguments leave out one of the case's ``frameworks`` (a check reads
+        its per-framework arguments for each). Checks with per-framework arguments override this."""
+
+
+def covers(args: BaseModel, field: str, frameworks: list[str], *, families: bool = True) -> None:
+    """ArgsError unless the per-framework mapping ``args.<field>`` names each of ``frameworks`` (by adapter
+    name, or by family where ``families``) and names nothing else."""
+    value = getattr(args, field)
+    if not isinstance(value, dict):
+        return
+    allowed = FRAMEWORK_KEYS if families else frozenset(ADAPTERS)
+    unknown = [key for key in value if key not in allowed]
+    if unknown:
+        raise ArgsError(f"{field}.{unknown[0]}", f"{show(unknown[0])} is not a framework; use one of "
+                                                 f"{', '.join(sorted(allowed))}")
+    for framework in frameworks:
+        if framework not in value and not (families and FAMILY[framework] in value):
+            raise ArgsError(field, f"gives nothing for {framework}, which the case is measured on"
+                                   + (f" (key {framework} or {FAMILY[framework]})" if families else ""))
 
 
 class Setup(BaseModel):
-    """The small problem most checks run on; a case may override any of it under ``args.setup``."""
+    """The small problem most checks run on; a case may override any of it under ``args.setup``.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    input_size: int = 3
-    hidden_size: int = 4
-    batch: int = 2
-    steps: int = 5
+    Sizes are positive and bounded (mapping.spec: MAX_FEATURES, MAX_BATCH, MAX_STEPS), and the largest
+    problem any check builds from a setup (3 layers, both directions, a square batch) stays within
+    MAX_PROBLEM_NUMBERS, so no case can exhaust memory.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    input_size: int = Field(default=3, gt=0, le=MAX_FEATURES)
+    hidden_size: int = Field(default=4, gt=0, le=MAX_FEATURES)
+    batch: int = Field(default=2, gt=0, le=MAX_BATCH)
+    steps: int = Field(default=5, gt=0, le=MAX_STEPS)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "Setup":
+        largest = LSTMSpec(input_size=self.input_size, hidden_size=self.hidden_size, num_layers=3, bidirectional=True)
+        try:
+            largest.check_problem_size(max(self.batch, self.steps), self.steps)
+        except SpecError as exc:
+            raise ArgsError("setup", exc.problem) from None
+        return self
 
     def spec(self, **fields: Any) -> LSTMSpec:
-        return LSTMSpec.parse({"input_size": self.input_size, "hidden_size": self.hidden_size, **fields})
+        spec = LSTMSpec.parse({"input_size": self.input_size, "hidden_size": self.hidden_size, **fields})
+        spec.check_problem_size(self.batch, self.steps)
+        return spec
+
+    def spec_for_value(self, field: str, value: Any, *, at: str) -> LSTMSpec:
+        """The spec with ``field`` set to ``value`` as a case states it, checked strictly and for size;
+        ArgsError naming ``at`` (the argument holding the value) if it is not a valid value of ``field``."""
+        if field not in LSTMSpec.model_fields:
+            raise ArgsError("field", f"{show(field)} is not a spec field; spec fields: "
+                                     f"{', '.join(LSTMSpec.model_fields)}")
+        try:
+            spec = LSTMSpec.parse({"input_size": self.input_size, "hidden_size": self.hidden_size, field: value},
+                                  strict=True)
+            spec.check_problem_size(self.batch, self.steps)
+        except SpecError as exc:
+            raise ArgsError(at, f"{show(value)} is not a valid {field}: {exc.problem}") from None
+        return spec
 
     def problem(self, spec: LSTMSpec, seed: int = 0, state: bool = False):
         """Weights, input and (optionally) initial state for ``spec``, all deterministic."""
@@ -49,10 +104,20 @@ class Setup(BaseModel):
 class VersionedBehaviour(BaseModel):
     """A behaviour measured on the releases a PEP 440 specifier names (e.g. tf.keras before Keras 3)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     versions: str
     behaviour: str
-    measured_on: list[str]
+    measured_on: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _versions(self) -> "VersionedBehaviour":
+        from ..cases import parse_specifier, parse_version
+
+        if self.versions != "*":
+            parse_specifier(self.versions)
+        for version in self.measured_on:
+            parse_version(version)
+        return self
 
 
 #: A recorded behaviour: one string, or a list of version-specific ones with today's as ``versions: "*"``.
@@ -71,7 +136,8 @@ def recorded_for(recorded: dict[str, Recorded], framework: str) -> str:
         if entry.versions == "*" or (version and parse_specifier(entry.versions).contains(
                 parse_version(version).public, prereleases=True)):
             return entry.behaviour
-    raise ValueError(f"no recorded behaviour of {framework} covers version {version}")
+    raise CaseInputError(f"no recorded behaviour of {framework} covers the installed version {version}; "
+                         "measure it and add an entry")
 
 
 def per_framework(value: Any, framework: str) -> Any:

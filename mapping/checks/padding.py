@@ -31,7 +31,7 @@ from ..tolerances import forward_tolerance
 from ..verdicts import Verdict
 from ..weights import random_inputs, random_weights
 from . import CheckContext, Measurement, Outcome, register
-from .native import Args
+from .native import Args, covers
 
 Scenario = Literal["right", "left", "equal", "length_one"]
 
@@ -40,6 +40,9 @@ class PaddingArgs(Args):
     scenario: Scenario
     bidirectional: bool = False
     recorded: dict[str, str]  # framework -> "real=... padded=... final=..." as measured
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        covers(self, "recorded", frameworks, families=False)
 
 
 LENGTHS = {"right": [5, 3, 1], "left": [5, 3, 1], "equal": [5, 5, 5], "length_one": [1, 1, 1]}

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field, model_validator
+
 from ..adapters import get_adapter
 from ..diagnose import Problem
+from ..errors import ArgsError
 from ..reference import reference_lstm
 from ..verdicts import Verdict
 from . import CheckContext, Measurement, Outcome, register
-from .native import Args, Setup, call_parameters, constructor_parameters, per_framework
+from .native import Args, Setup, call_parameters, constructor_parameters, covers, per_framework
 
 
 class RenamedParameterArgs(Args):
     field: str  # the spec field both names stand for
-    values: list[Any]
+    values: list[Any] = Field(min_length=1)  # each a valid value of `field`, typed as the spec types it
     names: dict[str, str]  # framework (or family) -> the page's name for it
     setup: Setup = Setup()
+
+    @model_validator(mode="after")
+    def _values_build(self) -> "RenamedParameterArgs":
+        for index, value in enumerate(self.values):
+            self.setup.spec_for_value(self.field, value, at=f"values.{index}")
+        return self
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        covers(self, "names", frameworks)
 
 
 @register("renamed_parameter", RenamedParameterArgs)
@@ -49,6 +61,23 @@ class AbsentSameDefaultArgs(Args):
     native_default: dict[str, str] = {}  # framework -> how its signature spells the default
     setup: Setup = Setup()
 
+    @model_validator(mode="after")
+    def _values_build(self) -> "AbsentSameDefaultArgs":
+        self.setup.spec_for_value(self.field, self.default, at="default")
+        others = self.other if isinstance(self.other, dict) else {"": self.other}
+        for key, value in others.items():
+            for index, candidate in enumerate([value] if isinstance(value, str) else value):
+                at = ".".join(p for p in ("other", key, "" if isinstance(value, str) else str(index)) if p)
+                self.setup.spec_for_value(self.field, candidate, at=at)
+            if not isinstance(value, str) and not value:
+                raise ArgsError(f"other.{key}".rstrip("."), "name at least one other value")
+        return self
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        covers(self, "names", frameworks)
+        covers(self, "other", frameworks)
+        covers(self, "native_default", [])
+
 
 @register("absent_same_default", AbsentSameDefaultArgs)
 def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outcome:
@@ -76,7 +105,8 @@ def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outco
         if name not in params:
             m.note(f"the constructor has no parameter {name!r}")
             return m.outcome(Verdict.NOT_APPLICABLE)
-        stated = per_framework(args.native_default, ctx.framework) or args.default
+        stated = per_framework(args.native_default, ctx.framework)
+        stated = stated if isinstance(stated, str) else args.default  # no entry for this framework: the default
         m.note(f"signature default of {name}: {params[name]!r}")
         m.expect(params[name] == stated, f"{name} defaults to {params[name]!r}, the case records {stated!r}")
         m.compare(f"{name} at default", adapter.forward(spec_default, weights, x), at_default,
@@ -91,6 +121,9 @@ def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outco
 class RenamedCallArgumentArgs(Args):
     names: dict[str, str]  # framework -> the page's name of the call argument
     setup: Setup = Setup()
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        covers(self, "names", frameworks)
 
 
 @register("renamed_call_argument", RenamedCallArgumentArgs)
@@ -129,6 +162,14 @@ class NoCounterpartArgs(Args):
     value: Any
     names: dict[str, str | None]  # framework -> parameter name, None where it has none
     setup: Setup = Setup()
+
+    @model_validator(mode="after")
+    def _value_builds(self) -> "NoCounterpartArgs":
+        self.setup.spec_for_value(self.field, self.value, at="value")
+        return self
+
+    def check_frameworks(self, frameworks: list[str]) -> None:
+        covers(self, "names", frameworks)
 
 
 @register("feature_without_counterpart", NoCounterpartArgs)

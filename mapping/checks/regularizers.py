@@ -9,6 +9,8 @@ from typing import Literal
 
 import numpy as np
 
+from pydantic import Field
+
 from ..adapters import get_adapter
 from ..reference import reference_lstm
 from ..verdicts import Verdict
@@ -19,7 +21,7 @@ from .native import Args, Setup, constructor_parameters, keras_call, keras_layer
 
 class RegularizerArgs(Args):
     target: Literal["kernel", "recurrent", "bias", "activity"]
-    l2: float = 0.01
+    l2: float = Field(default=0.01, gt=0, le=1e3, allow_inf_nan=False)
     setup: Setup = Setup()
 
 
@@ -74,7 +76,7 @@ def regularizer(args: RegularizerArgs, ctx: CheckContext) -> Outcome:
 
 class ConstraintArgs(Args):
     target: Literal["kernel", "recurrent", "bias"]
-    max_norm: float = 0.3
+    max_norm: float = Field(default=0.3, gt=0, le=1e3, allow_inf_nan=False)
     setup: Setup = Setup()
 
 
