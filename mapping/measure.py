@@ -9,18 +9,29 @@ from __future__ import annotations
 import argparse
 
 from .adapters import ADAPTERS, get_adapter, is_available
+from .errors import MappingError
 from .grid import check_spec, grid_specs
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("frameworks", nargs="*", default=list(ADAPTERS))
+    parser = argparse.ArgumentParser(prog="python -m mapping.measure", description=__doc__)
+    parser.add_argument("frameworks", nargs="*", metavar="FRAMEWORK",
+                        help=f"adapters to measure (default: all of {', '.join(ADAPTERS)})")
     args = parser.parse_args(argv)
-    for name in args.frameworks:
+    unknown = [n for n in args.frameworks if n not in ADAPTERS]
+    if unknown:
+        parser.error(f"unknown framework {unknown[0]!r}; choose from {', '.join(ADAPTERS)}")
+    status = 0
+    for name in dict.fromkeys(args.frameworks or ADAPTERS):
         if not is_available(name):
             print(f"{name}: not installed")
             continue
-        adapter = get_adapter(name)
+        try:
+            adapter = get_adapter(name)
+        except MappingError as exc:  # installed but broken: one line, and the others are still measured
+            print(exc)
+            status = 2
+            continue
         for dtype in ("float32", "float64"):
             worst = {"output": 0.0, "h_n": 0.0, "c_n": 0.0}
             specs = [s for s in grid_specs((dtype,)) if adapter.unsupported_reason(s) is None]
@@ -34,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             overall = max(worst.values())
             detail = ", ".join(f"{k} {v:.3g}" for k, v in worst.items())
             print(f"{name:10s} {dtype}: max abs error {overall:.3g} ({detail}) over {len(specs) * 8} runs")
-    return 0
+    return status
 
 
 if __name__ == "__main__":
