@@ -255,9 +255,9 @@ class _DuplicateKey(yaml.MarkedYAMLError):
     pass
 
 
-class _StrictLoader(_FAST_LOADER):  # type: ignore[misc,valid-type]
-    """The safe loader (libyaml's parser where installed), refusing a key given twice in one mapping: with
-    the plain loader the last one silently wins (a second ``verdict:`` turns 'diverges' into 'equivalent')."""
+class _NoDuplicateKeys:
+    """Refuses a key given twice in one mapping: with the plain loaders the last one silently wins (a second
+    ``verdict:`` turns 'diverges' into 'equivalent')."""
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
@@ -274,6 +274,19 @@ class _StrictLoader(_FAST_LOADER):  # type: ignore[misc,valid-type]
             except TypeError:  # unhashable key: let the base class report it
                 break
         return super().construct_mapping(node, deep=deep)
+
+
+class _StrictLoader(_NoDuplicateKeys, _FAST_LOADER):  # type: ignore[misc,valid-type]
+    """libyaml's parser (where installed) with the safe constructor: the fast path, used for every normal file."""
+
+
+class _StrictPyLoader(_NoDuplicateKeys, yaml.SafeLoader):
+    """The pure-Python loader, for text with deeply nestable flow collections: libyaml's composer recurses on
+    the C stack (100,000 nested brackets crash the process); Python's raises RecursionError, which is reported."""
+
+
+#: Above this many '[' and '{', a file is parsed by the pure-Python loader (see _StrictPyLoader).
+_FLOW_OPENERS_FOR_FAST_PATH = 2000
 
 
 def read_yaml(path: Path | str, *, what: str = "case file", max_bytes: int = MAX_CASE_FILE_BYTES) -> Any:
@@ -313,10 +326,16 @@ def parse_yaml(text: str, path: Path | str = "<text>") -> Any:
                     raise YAMLInputError(path, f"YAML {kind} {'*' if kind == 'alias' else '&'}{clip(anchor, 40)}: "
                                                "anchors and aliases are not allowed here; write each value out "
                                                "where it is used", event.start_mark.line + 1)
-        return yaml.load(text, Loader=_StrictLoader)
+        fast = text.count("[") + text.count("{") <= _FLOW_OPENERS_FOR_FAST_PATH
+        return yaml.load(text, Loader=_StrictLoader if fast else _StrictPyLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position in the text
+        line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
+        raise YAMLInputError(path, f"not valid YAML: character #x{exc.character:04x} is not allowed ({exc.reason})" if isinstance(
+                                 exc.character, int) else f"not valid YAML: {exc.reason}",
+                             line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problem = clip(str(getattr(exc, "problem", None) or exc), 300)
+        problem = clip(" ".join(str(getattr(exc, "problem", None) or exc).split()), 300)
         raise YAMLInputError(path, problem if isinstance(exc, _DuplicateKey) else f"not valid YAML: {problem}",
                              mark.line + 1 if mark else None) from None
     except RecursionError:
@@ -332,10 +351,17 @@ class _LazyNodes:
     def get(self) -> yaml.Node | None:
         if self._root is None:
             try:
-                self._root = yaml.compose(self._text, Loader=_FAST_LOADER)
+                fast = self._text.count("[") + self._text.count("{") <= _FLOW_OPENERS_FOR_FAST_PATH
+                self._root = yaml.compose(self._text, Loader=_FAST_LOADER if fast else yaml.SafeLoader)
             except (yaml.YAMLError, RecursionError):
                 return None
         return self._root
+
+
+def _first_error(exc: ValidationError) -> dict:
+    """The error to report: an unknown key first (a misspelt name also leaves a required one missing)."""
+    errors = exc.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
 
 
 def load_case_file(path: Path | str) -> CaseFile:
@@ -362,7 +388,7 @@ def load_case_file(path: Path | str) -> CaseFile:
     try:
         parsed = CaseFile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = _first_error(exc)
         loc = tuple(err["loc"])
         case = case_name(loc[1]) if len(loc) > 1 and loc[0] == "cases" else None
         field_path = loc[2:] if case else loc
@@ -397,7 +423,7 @@ def load_case_file(path: Path | str) -> CaseFile:
         try:
             CHECKS[case.check].parse_args(case.args).check_frameworks(parsed.frameworks_of(case))
         except ValidationError as exc:
-            err = exc.errors()[0]
+            err = _first_error(exc)
             arg = ".".join(str(p) for p in err["loc"])
             message = "unknown argument for this check" if err["type"] == "extra_forbidden" else \
                 err["msg"].removeprefix("Value error, ")

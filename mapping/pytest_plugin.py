@@ -49,8 +49,8 @@ class _RunState:
         self.pages: dict[str, str] = {}  # page id -> PageRecord JSON
         self.selected: set[str] | None = None  # node ids of the selected case items
         self.collection_errors: set[str] = set()
-        self.signal: str | None = None
-        self.previous_handler = None
+        self.signal: str | None = None  # the signal that interrupted the run, if one did
+        self.previous_handlers: dict = {}
         self.message: str | None = None  # what happened to the results file, for the terminal summary
 
 
@@ -75,24 +75,35 @@ def pytest_configure(config):
         check_results_target(Path(path))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
-    try:  # SIGTERM (a CI job cancelled, tox killed) ends the run like Ctrl-C, so the results file says so
-        state.previous_handler = signal.signal(signal.SIGTERM, _terminate(state))
-    except ValueError:  # not the main thread (pytest run in-process from a thread): leave it as it was
+    # Ctrl-C and SIGTERM (a CI job cancelled, tox killed) end the run through pytest's own KeyboardInterrupt
+    # path, and are remembered: a library that swallows the KeyboardInterrupt (MindSpore's import does) cannot
+    # make an interrupted run pass for a complete one. MindSpore also turns SIGINT into SIGTERM once loaded.
+    try:
+        state.previous_handlers = {sig: signal.signal(sig, _interrupt(state, config)) for sig in (signal.SIGINT,
+                                                                                                  signal.SIGTERM)}
+    except ValueError:  # not the main thread (pytest run in-process from a thread): leave them as they were
         pass
 
 
-def _terminate(state: _RunState):
+def _interrupt(state: _RunState, config):
     def handler(signum, frame):
-        state.signal = signal.Signals(signum).name
+        state.signal = state.signal or signal.Signals(signum).name
+        session = getattr(config, "_mapping_session", None)
+        if session is not None:  # should the KeyboardInterrupt be swallowed, stop after the current case
+            session.shouldstop = f"interrupted by {state.signal}"
         raise KeyboardInterrupt(f"{state.signal} received")
 
     return handler
 
 
+def pytest_sessionstart(session):
+    session.config._mapping_session = session
+
+
 def pytest_unconfigure(config):
     state = config.stash.get(_STATE, None)
-    if state is not None and state.previous_handler is not None:
-        signal.signal(signal.SIGTERM, state.previous_handler)
+    for sig, previous in (state.previous_handlers if state is not None else {}).items():
+        signal.signal(sig, previous)
 
 
 def _in_cases_folder(file_path: Path) -> bool:
@@ -337,7 +348,7 @@ def run_status(session, exitstatus, state: _RunState) -> RunStatus:
     stopped = session.shouldfail or session.shouldstop
     interrupted = None
     if state.signal:
-        interrupted = f"terminated by {state.signal}"
+        interrupted = f"interrupted by {state.signal}"
     elif exitstatus == pytest.ExitCode.INTERRUPTED and not state.collection_errors:
         interrupted = "interrupted (KeyboardInterrupt)"
     elif stopped:

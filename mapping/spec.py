@@ -126,15 +126,17 @@ class LSTMSpec(BaseModel):
 
 def spec_error_from_validation(exc: ValidationError, *, where: str | None, prefix: str = "") -> SpecError:
     """Turn pydantic's error list into one SpecError naming the first bad field."""
-    first = exc.errors()[0]
+    errors = exc.errors()
+    # a misspelt name usually also leaves a required field missing: name the misspelling, the cause
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(p) for p in first["loc"])
     field = f"{prefix}.{loc}" if prefix and loc else (loc or prefix or None)
-    message = first["msg"]
+    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown parameter"
-    elif "input" in first and first["type"] != "missing":
+    elif "input" in first and first["type"] not in ("missing", "value_error"):
         message = f"{message} (got {show(first['input'])})"
-    extra = len(exc.errors()) - 1
+    extra = len(errors) - 1
     if extra:
         message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
     return SpecError(message, field=field, where=where)

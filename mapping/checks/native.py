@@ -49,7 +49,8 @@ def covers(args: BaseModel, field: str, frameworks: list[str], *, families: bool
     for framework in frameworks:
         if framework not in value and not (families and FAMILY[framework] in value):
             raise ArgsError(field, f"gives nothing for {framework}, which the case is measured on"
-                                   + (f" (key {framework} or {FAMILY[framework]})" if families else ""))
+                                   + (f" (key {framework} or {FAMILY[framework]})"
+                                      if families and FAMILY[framework] != framework else ""))
 
 
 class Setup(BaseModel):
@@ -91,7 +92,7 @@ class Setup(BaseModel):
                                   strict=True)
             spec.check_problem_size(self.batch, self.steps)
         except SpecError as exc:
-            raise ArgsError(at, f"{show(value)} is not a valid {field}: {exc.problem}") from None
+            raise ArgsError(at, f"not a valid {field}: {exc.problem}") from None
         return spec
 
     def problem(self, spec: LSTMSpec, seed: int = 0, state: bool = False):

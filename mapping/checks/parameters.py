@@ -17,7 +17,7 @@ from .native import Args, Setup, call_parameters, constructor_parameters, covers
 
 class RenamedParameterArgs(Args):
     field: str  # the spec field both names stand for
-    values: list[Any] = Field(min_length=1)  # each a valid value of `field`, typed as the spec types it
+    values: list[Any] = Field(min_length=1, max_length=64)  # each a valid value of `field`, typed as the spec types it
     names: dict[str, str]  # framework (or family) -> the page's name for it
     setup: Setup = Setup()
 
