@@ -72,9 +72,6 @@ def refuse_overwriting(output: Path | str, inputs: Iterable[Path | str] = (), *,
     output = Path(output)
     if output.is_dir():
         raise UsageError(f"{output}: the {what} path is a directory; name a file")
-    if suffixes and output.suffix.lower() not in suffixes:
-        raise UsageError(f"{output}: the {what} must be a {' or '.join(suffixes)} file; refusing to write "
-                         f"{what} to a file named otherwise (it could be one of your files)")
     for given in inputs:
         given = Path(given)
         if same_file(output, given):
@@ -82,4 +79,7 @@ def refuse_overwriting(output: Path | str, inputs: Iterable[Path | str] = (), *,
         if given.is_dir() and output.suffix.lower() == ".json" and same_file(output.parent, given):
             raise UsageError(f"{output}: the {what} would land in the input directory {given}, where it would "
                              "be read as a results file next time")
+    if suffixes and output.suffix.lower() not in suffixes:
+        raise UsageError(f"{output}: the {what} must be a {' or '.join(suffixes)} file; refusing to write "
+                         f"{what} to a file named otherwise (it could be one of your files)")
     return output

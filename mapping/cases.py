@@ -377,6 +377,10 @@ def load_case_file(path: Path | str) -> CaseFile:
     nodes = _LazyNodes(text)
     if not isinstance(data, dict):
         raise CaseFileError(path, "a case file is a mapping with keys 'page' and 'cases'", line=1)
+    if "page" not in data and "cases" not in data:
+        keys = ", ".join(show(k, 40) for k in list(data)[:8])
+        raise CaseFileError(path, f"not a case file: a case file is a mapping with keys 'page' and 'cases'; this one "
+                                  f"has {keys}", line=1)
 
     def case_name(index: Any) -> str | None:
         cases = data.get("cases")

@@ -78,7 +78,9 @@ class Environment(_Model):
 class RunStatus(_Model):
     """How the run that wrote the file ended. ``complete`` is True only when every selected case ran to a
     result, no case file failed to collect and nothing interrupted the run; None where not recorded
-    (schema 1 files)."""
+    (schema 1 files). Strict: ``"yes"`` is not taken for True."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     complete: bool | None = True
     exit_status: int | None = None  # pytest's exit status
