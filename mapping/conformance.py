@@ -45,8 +45,9 @@ def run_families(environment: str, parts: Path, extra: list[str], markexpr: str 
                  keyword: str | None = None) -> tuple[dict[str, int], list[Path]]:
     """Run one pytest per family in parallel; return each family's exit status and the partial results files.
 
-    An interrupt (Ctrl-C, SIGTERM) is passed on to both processes, which then write their partial results
-    marked incomplete; the interrupt is raised again once they have ended.
+    The processes run in their own process groups, so a Ctrl-C in the terminal reaches this process only, which
+    passes it on once to each (they then write their partial results, marked incomplete, and end); the
+    interrupt is raised again once they have ended. A second interrupt kills them.
     """
     procs, paths = {}, []
     selection = ["-k", keyword] if keyword else []
@@ -55,7 +56,8 @@ def run_families(environment: str, parts: Path, extra: list[str], markexpr: str 
         cmd = [sys.executable, "-u", "-m", "pytest", str(ROOT / "cases"), "-m", family_selection(marker, markexpr),
                *selection, "-q", "-p", "no:xdist", "-p", "no:cacheprovider", "--results", str(path),
                "--environment-name", environment, *extra]
-        procs[family] = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs[family] = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                         start_new_session=True, preexec_fn=_default_sigint)
         paths.append(path)
     threads = [threading.Thread(target=_stream, args=(f, p)) for f, p in procs.items()]
     for t in threads:
@@ -68,13 +70,10 @@ def run_families(environment: str, parts: Path, extra: list[str], markexpr: str 
                 if family not in codes:
                     codes[family] = proc.wait()
         except KeyboardInterrupt as exc:  # pass it on; each process writes what it has, marked incomplete
-            if interrupted is None:
-                interrupted = exc
-                for proc in procs.values():  # Ctrl-C in a terminal reached them too: give them a moment first
-                    try:
-                        proc.wait(timeout=2)
-                    except subprocess.TimeoutExpired:
-                        proc.send_signal(signal.SIGINT)
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGINT if interrupted is None else signal.SIGKILL)
+            interrupted = interrupted or exc
     for t in threads:
         t.join()
     if interrupted is not None:
@@ -104,7 +103,7 @@ def combine(paths: list[Path], out: Path, *, codes: dict[str, int] | None = None
         stopped = "pytest ended with " + ", ".join(f"exit status {c} ({f})" for f, c in bad_codes.items())
     run = RunStatus(
         complete=all(r.complete is True for r in runs) and not stopped,
-        exit_status=max([c for c in (codes or {}).values() if c != NOTHING_SELECTED], default=0),
+        exit_status=max([c for c in (codes or {}).values() if c != NOTHING_SELECTED], default=2 if stopped else 0),
         selected=sum(r.selected or 0 for r in runs),
         ran=len(results),
         collection_errors=max((r.collection_errors or 0 for r in runs), default=0),
@@ -188,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 codes, parts = run_families(args.environment_name, Path(tmp), extra, markexpr, keyword)
             except KeyboardInterrupt as exc:
-                interrupted = f"interrupted ({exc or 'KeyboardInterrupt'})"
+                interrupted = f"interrupted ({str(exc) or 'SIGINT'})"
                 codes, parts = {}, sorted(Path(tmp).glob("*.json"))
             if interrupted is None and all(c == NOTHING_SELECTED for c in codes.values()):
                 print(f"nothing selected{' by ' + ' '.join(selection) if selection else ''}: no case ran; "
@@ -227,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"==> results: {results.resolve()}")
     print(f"==> report: {Path(html).resolve()}")
     return max(c for c in codes.values() if c != NOTHING_SELECTED)
+
+
+def _default_sigint() -> None:
+    """In a child: Ctrl-C (SIGINT) ends it through pytest's KeyboardInterrupt, even if this process ignores it."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _raise_interrupt(signum, frame):

@@ -23,6 +23,8 @@ from . import atomic
 from .errors import MappingError, UsageError, clip, show
 
 SCHEMA_VERSION = 2
+#: A results file larger than this is refused unread (the all-in-one run writes about 0.5 MB).
+MAX_RESULTS_BYTES = 256 << 20
 #: Older schema versions this suite still reads (and how: see :meth:`ResultsFile.read`).
 READABLE_VERSIONS = (1, 2)
 
@@ -176,6 +178,9 @@ class ResultsFile(_Model):
         the file, one line) on anything else."""
         path = Path(path)
         try:
+            if path.stat().st_size > MAX_RESULTS_BYTES:
+                raise ResultsFileError(path, f"{path.stat().st_size} bytes; a results file is at most "
+                                             f"{MAX_RESULTS_BYTES} bytes")
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise ResultsFileError(path, f"cannot read: {exc.strerror or exc}") from None

@@ -1,10 +1,11 @@
 """The bad-input corpus: every input a user can get wrong gets a clear one-line error naming where, or is accepted
 as written; no traceback, no silent wrong result, no runaway, and no earlier output damaged.
 
-Each corpus entry's test id starts with its outcome class: ``error-...`` (a one-line error that names the file,
-and the line, case and field where they apply) or ``accepted-...`` (taken correctly). Most entries are
-in-process checks of the loaders and validators; the commands run in-process where they can and as real
-subprocesses where only a subprocess shows the behaviour (an interrupt, a broken framework, the main job).
+Each corpus entry's test name or parameter id names its outcome class: ``error`` (a one-line error that names
+the file, and the line, case and field where they apply), ``accepted`` (taken correctly), or ``fault`` (an
+interrupt, a full disk, a broken framework install: a clear message, and no earlier output damaged). Most
+entries are in-process checks of the loaders and validators; the commands run in-process where they can and as
+real subprocesses where only a subprocess shows the behaviour (an interrupt, a broken framework, the main job).
 Count them with ``pytest tests/test_bad_input.py --collect-only -q``.
 """
 
@@ -196,6 +197,17 @@ def test_results_file_corpus(tmp_path, name):
     assert words in str(caught.value)
 
 
+def test_results_error_larger_than_the_cap_is_refused_unread(tmp_path, monkeypatch):
+    from mapping import results as results_module
+
+    path = results_file().write(tmp_path / "big.json")
+    monkeypatch.setattr(results_module, "MAX_RESULTS_BYTES", path.stat().st_size - 1)
+    with pytest.raises(ReportInputError) as caught:
+        read_results([path])
+    assert_clear_error(str(caught.value), names=[path])
+    assert "a results file is at most" in str(caught.value)
+
+
 def test_results_accepted_schema_1_file_is_read_with_completeness_unknown(tmp_path):
     data = json.loads(results_file().model_dump_json())
     data["schema_version"] = 1
@@ -256,8 +268,9 @@ def snapshot(*paths: Path) -> dict[Path, bytes | None]:
     return {p: p.read_bytes() if p.is_file() else None for p in paths}
 
 
-@pytest.mark.parametrize("output", ["same-as-input", "directory", "json-file", "text-file", "parent-is-a-file"])
-def test_report_command_error_output(tmp_path, capsys, output):
+@pytest.mark.parametrize("output", ["same-as-input", "directory", "json-file", "text-file", "parent-is-a-file"],
+                         ids=lambda output: f"error-output-{output}")
+def test_report_command_corpus(tmp_path, capsys, output):
     results = results_file().write(tmp_path / "a.json")
     (tmp_path / "dir").mkdir()
     (tmp_path / "file").write_text("a file", encoding="utf-8")
@@ -626,7 +639,7 @@ def interrupted_run(folder: Path, results: Path) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(cmd, proc.returncode, out, "")
 
 
-def test_interrupted_run_keeps_the_previous_complete_results(tmp_path):
+def test_fault_interrupted_run_keeps_the_previous_complete_results(tmp_path):
     pytest.importorskip("torch")
     old = results_file("local").write(tmp_path / "results.json")
     before = old.read_bytes()
@@ -637,7 +650,7 @@ def test_interrupted_run_keeps_the_previous_complete_results(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".results.json")]  # no temporary file left
 
 
-def test_interrupted_run_without_a_previous_file_writes_its_results_marked_incomplete(tmp_path):
+def test_fault_interrupted_run_without_a_previous_file_writes_its_results_marked_incomplete(tmp_path):
     pytest.importorskip("torch")
     results = tmp_path / "results.json"
     done = interrupted_run(tmp_path, results)
@@ -649,7 +662,7 @@ def test_interrupted_run_without_a_previous_file_writes_its_results_marked_incom
         read_results([results])
 
 
-def test_broken_framework_is_one_line_per_case_not_a_flood(tmp_path):
+def test_fault_broken_framework_is_one_line_per_case_not_a_flood(tmp_path):
     fake = tmp_path / "site" / "torch"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text('raise ImportError("libtorch_cpu.so: cannot open shared object file")\n')
@@ -696,6 +709,42 @@ def test_conformance_accepted_user_marker_narrows_each_family(tmp_path):
     assert "Traceback" not in done.stdout + done.stderr and report.is_file()
 
 
+SLOW_PLUGIN = '''
+import os, pathlib, time
+
+def pytest_runtest_teardown(item):
+    pathlib.Path(os.environ["FIRST_CASE_DONE"]).touch()
+    time.sleep(1.0)
+'''
+
+
+def test_fault_conformance_interrupted_keeps_the_previous_complete_results_and_report(tmp_path):
+    """Ctrl-C reaches the main job only (its pytest processes run in their own process groups); it passes the
+    interrupt on, and the previous complete results and report stay as they were."""
+    pytest.importorskip("torch")
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "slow_cases.py").write_text(SLOW_PLUGIN, encoding="utf-8")
+    old = results_file("all").write(tmp_path / "results" / "all.json")
+    (tmp_path / "conformance.html").write_text("<p>the previous report</p>", encoding="utf-8")
+    before = snapshot(old, tmp_path / "conformance.html")
+    marker = tmp_path / "first-case-done"
+    cmd = [sys.executable, "-m", "mapping.conformance", "--results-dir", str(tmp_path / "results"), "--output",
+           str(tmp_path / "conformance.html"), "-m", "torch", "-k", "pytorch_lstm_r2", "-p", "slow_cases"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, PYTHONPATH=f"{REPO}{os.pathsep}{tmp_path / 'plugins'}",
+                                     FIRST_CASE_DONE=str(marker)),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 240
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=240)
+    assert proc.returncode == 2, out
+    assert snapshot(old, tmp_path / "conformance.html") == before
+    assert "this run is incomplete: interrupted (SIGINT)" in out and "are left as they were" in out
+    assert "[torch+mindspore] results: wrote" in out and "interrupted by SIGINT" in out
+
+
 # --- a full disk: the write fails midway, the previous file survives ---------------------------------------------
 
 
@@ -725,7 +774,7 @@ def full_disk(monkeypatch):
     monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: _FailsMidway(real_fdopen(fd, mode)))
 
 
-def test_full_disk_results_file_keeps_the_previous_one(tmp_path, full_disk):
+def test_fault_full_disk_results_file_keeps_the_previous_one(tmp_path, full_disk):
     old = results_file().model_dump_json()
     path = tmp_path / "all.json"
     path.write_text(old, encoding="utf-8")
@@ -735,7 +784,7 @@ def test_full_disk_results_file_keeps_the_previous_one(tmp_path, full_disk):
     assert [p.name for p in tmp_path.iterdir()] == ["all.json"]
 
 
-def test_full_disk_report_command_keeps_the_previous_report(tmp_path, capsys, monkeypatch):
+def test_fault_full_disk_report_command_keeps_the_previous_report(tmp_path, capsys, monkeypatch):
     results = results_file().write(tmp_path / "a.json")
     (tmp_path / "report.html").write_text("<p>the previous report</p>", encoding="utf-8")
     real_fdopen = os.fdopen
@@ -760,7 +809,7 @@ def tiny_disk(tmp_path):
         subprocess.run(["umount", str(mount)], capture_output=True)
 
 
-def test_full_disk_on_a_real_small_file_system(tiny_disk, capsys):
+def test_fault_full_disk_on_a_real_small_file_system(tiny_disk, capsys):
     old = results_file().write(tiny_disk / "all.json")
     before = old.read_bytes()
     (tiny_disk / "report.html").write_text("<p>the previous report</p>", encoding="utf-8")
