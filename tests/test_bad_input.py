@@ -39,6 +39,15 @@ MAX_MESSAGE = 1000
 MAX_SECONDS = 10.0
 
 
+def needs_torch() -> None:
+    """Skip unless torch is installed, without importing it here: the tests that need it run it in a subprocess,
+    and torch imported after an in-process pytester run crashes (see the pytester tests below)."""
+    from mapping.adapters import missing_reason
+
+    if missing_reason("torch"):
+        pytest.skip(missing_reason("torch"))
+
+
 def assert_clear_error(message: str, *, names: list[str | Path], line: int | None = None) -> None:
     """One line, bounded, no traceback, naming every file in ``names`` (and the line where one is given)."""
     assert "\n" not in message.strip(), f"not one line: {message!r}"
@@ -432,7 +441,7 @@ def python_m(*args: str, cwd: Path = REPO, env: dict | None = None, timeout: int
 
 def test_run_command_error_input_that_fails_only_at_run_time_is_one_line(tmp_path):
     """Valid at load; at run time no recorded behaviour covers the installed torch. One line, exit 2."""
-    pytest.importorskip("torch")
+    needs_torch()
     text = BASE.replace("  - row: Parameter 1\n", "  - row: Parameter 0\n    params: {pytorch: dropout}\n"
                         "    claim: Dropout is the same on both sides.\n    check: dropout_statistics\n"
                         "    frameworks: [torch]\n    args: {names: {torch: dropout}, convention: structure=none, "
@@ -610,6 +619,41 @@ def test_pytest_results_error_yaml_named_on_the_command_line_that_is_not_a_case_
     assert "not found" not in result.stdout.str() + result.stderr.str()
 
 
+UNEXPECTED_CONFTEST = '''
+pytest_plugins = ["mapping.pytest_plugin"]
+import mapping.runner
+
+REAL_JUDGE = mapping.runner.judge
+
+def crash(*args, **kwargs):
+    raise RuntimeError("something inside a framework went wrong\\n" + "x" * 5000)
+
+def pytest_runtest_setup(item):  # case items are not functions: no fixtures, so patch around each one
+    mapping.runner.judge = crash
+
+def pytest_runtest_teardown(item):
+    mapping.runner.judge = REAL_JUDGE
+'''
+
+
+@pytest.mark.parametrize("tb", ["auto", "long"], ids=["error-unexpected-exception-one-line",
+                                                      "accepted-unexpected-exception-traceback-on-request"])
+def test_pytest_results_unexpected_exception(pytester, tb):
+    """An exception nobody expected (not bad input) is one line naming the case; --tb=long shows its traceback."""
+    pytester.makeconftest(UNEXPECTED_CONFTEST)
+    write_case_file(pytester.path / "cases", text=TORCH_CASES)
+    result = pytester.runpytest("cases", "-p", "no:cacheprovider", "-k", "Parameter and 1", f"--tb={tb}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
+    if tb == "auto":
+        result.stdout.fnmatch_lines(["cases/demo.yaml:12: case 'Parameter 1' on torch: RuntimeError: something inside "
+                                     "a framework went wrong", "  (an unexpected error; run with --tb=long for the "
+                                     "traceback)"])
+        assert "Traceback" not in out and "x" * 500 not in out
+    else:
+        assert "def crash(" in out  # the traceback, as asked for
+
+
 # --- real runs in subprocesses: an interrupt, a broken framework, the main job's selections ----------------------
 
 SLOW_CONFTEST = '''
@@ -640,7 +684,7 @@ def interrupted_run(folder: Path, results: Path) -> subprocess.CompletedProcess:
 
 
 def test_fault_interrupted_run_keeps_the_previous_complete_results(tmp_path):
-    pytest.importorskip("torch")
+    needs_torch()
     old = results_file("local").write(tmp_path / "results.json")
     before = old.read_bytes()
     done = interrupted_run(tmp_path, old)
@@ -651,7 +695,7 @@ def test_fault_interrupted_run_keeps_the_previous_complete_results(tmp_path):
 
 
 def test_fault_interrupted_run_without_a_previous_file_writes_its_results_marked_incomplete(tmp_path):
-    pytest.importorskip("torch")
+    needs_torch()
     results = tmp_path / "results.json"
     done = interrupted_run(tmp_path, results)
     assert done.returncode == pytest.ExitCode.INTERRUPTED, done.stdout
@@ -672,7 +716,7 @@ def test_fault_broken_framework_is_one_line_per_case_not_a_flood(tmp_path):
                            "--results=results.json"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, PYTHONPATH=f"{tmp_path / 'site'}{os.pathsep}{REPO}"))
     assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout
-    line = "torch: torch is installed but importing it failed: ImportError: libtorch_cpu.so: cannot open shared object"
+    line = "on torch: torch is installed but importing it failed: ImportError: libtorch_cpu.so: cannot open shared object"
     failures = [ln for ln in done.stdout.splitlines() if line in ln]
     assert len(failures) == 5, done.stdout
     assert all(re.match(r"cases/demo\.yaml:\d+: case '.+' on torch: ", ln) for ln in failures)
@@ -699,7 +743,7 @@ def test_conformance_error_empty_selection_replaces_nothing(tmp_path):
 
 
 def test_conformance_accepted_user_marker_narrows_each_family(tmp_path):
-    pytest.importorskip("torch")
+    needs_torch()
     done, results, report = conformance_run(tmp_path, "-m", "torch", "-k", "Parameter and 1 and input_size")
     assert done.returncode == 0, done.stdout + done.stderr
     written = ResultsFile.read(results)
@@ -721,7 +765,7 @@ def pytest_runtest_teardown(item):
 def test_fault_conformance_interrupted_keeps_the_previous_complete_results_and_report(tmp_path):
     """Ctrl-C reaches the main job only (its pytest processes run in their own process groups); it passes the
     interrupt on, and the previous complete results and report stay as they were."""
-    pytest.importorskip("torch")
+    needs_torch()
     (tmp_path / "plugins").mkdir()
     (tmp_path / "plugins" / "slow_cases.py").write_text(SLOW_PLUGIN, encoding="utf-8")
     old = results_file("all").write(tmp_path / "results" / "all.json")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 from functools import lru_cache
 
 from ..errors import FrameworkImportError, one_line
@@ -53,8 +54,9 @@ def import_failure(name: str) -> str | None:
 
 
 def adapter_class(name: str) -> type[Adapter] | None:
-    """The adapter's class if its framework is installed and imports, else None (nothing is raised)."""
-    if missing_reason(name):
+    """The adapter's class if it is already loaded (its framework imported), else None; imports nothing and raises
+    nothing: for recording the version of a case that may have failed before its framework was imported."""
+    if missing_reason(name) or ADAPTERS[name].split(":")[0] not in sys.modules:
         return None
     try:
         return type(get_adapter(name))
@@ -76,7 +78,9 @@ def get_adapter(name: str) -> Adapter:
     except KeyError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever an import raises, it is one line about that framework
-        _IMPORT_FAILURES[name] = (f"{name}: {', '.join(REQUIRES[name])} is installed but importing it failed: "
+        modules = ", ".join(REQUIRES[name])
+        label = name if modules == name else f"{name} ({modules})"
+        _IMPORT_FAILURES[name] = (f"{label} is installed but importing it failed: "
                                   f"{type(exc).__name__}: {one_line(exc, 300)}")
         raise FrameworkImportError(_IMPORT_FAILURES[name]) from None
 
