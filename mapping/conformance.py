@@ -194,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                       f"{results} and {output} are left as they were", file=sys.stderr)
                 return NOTHING_SELECTED
             if not parts:
-                print(f"pytest exited with {codes or interrupted}; no results and no report written", file=sys.stderr)
+                why = interrupted or "pytest ended with " + ", ".join(f"exit status {c} ({f})" for f, c in codes.items())
+                print(f"no case ran to a result ({why}; a case file that failed to collect is named above): "
+                      f"{results} and {output} are left as they were", file=sys.stderr)
                 return 2 if interrupted else (max(codes.values()) or 1)
             keep = previous_is_complete()
             target = Path(tmp) / "combined.json"
