@@ -24,7 +24,7 @@ verdict, and fails if it behaves otherwise, which is the cue to measure it and a
 
 from __future__ import annotations
 
-import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -280,13 +280,24 @@ class _StrictLoader(_NoDuplicateKeys, _FAST_LOADER):  # type: ignore[misc,valid-
     """libyaml's parser (where installed) with the safe constructor: the fast path, used for every normal file."""
 
 
-class _StrictPyLoader(_NoDuplicateKeys, yaml.SafeLoader):
-    """The pure-Python loader, for text with deeply nestable flow collections: libyaml's composer recurses on
-    the C stack (100,000 nested brackets crash the process); Python's raises RecursionError, which is reported."""
+#: The deepest nesting of flow collections (``[`` and ``{``) a YAML file may have. libyaml's composer recurses on the
+#: C stack (100,000 nested brackets crash the process) and PyYAML's pure-Python scanner is quadratic in the depth,
+#: so deeper input is refused before either sees it; case files nest a few levels.
+MAX_FLOW_DEPTH = 100
 
 
-#: Above this many '[' and '{', a file is parsed by the pure-Python loader (see _StrictPyLoader).
-_FLOW_OPENERS_FOR_FAST_PATH = 2000
+def _flow_depth_problem(text: str, path: Path | str) -> None:
+    """YAMLInputError (with the line) where flow collections nest deeper than MAX_FLOW_DEPTH. A bracket inside a
+    quoted string counts too: that can only refuse a file with a hundred unclosed brackets in its text."""
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return
+    depth = 0
+    for match in re.finditer(r"[\[\]{}]", text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_FLOW_DEPTH:
+            raise YAMLInputError(path, f"not valid here: YAML nested more than {MAX_FLOW_DEPTH} levels deep",
+                                 text.count("\n", 0, match.start()) + 1)
+        depth = max(depth, 0)
 
 
 def read_yaml(path: Path | str, *, what: str = "case file", max_bytes: int = MAX_CASE_FILE_BYTES) -> Any:
@@ -326,8 +337,8 @@ def parse_yaml(text: str, path: Path | str = "<text>") -> Any:
                     raise YAMLInputError(path, f"YAML {kind} {'*' if kind == 'alias' else '&'}{clip(anchor, 40)}: "
                                                "anchors and aliases are not allowed here; write each value out "
                                                "where it is used", event.start_mark.line + 1)
-        fast = text.count("[") + text.count("{") <= _FLOW_OPENERS_FOR_FAST_PATH
-        return yaml.load(text, Loader=_StrictLoader if fast else _StrictPyLoader)
+        _flow_depth_problem(text, path)
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position in the text
         line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
         raise YAMLInputError(path, f"not valid YAML: character #x{exc.character:04x} is not allowed ({exc.reason})" if isinstance(
@@ -351,8 +362,7 @@ class _LazyNodes:
     def get(self) -> yaml.Node | None:
         if self._root is None:
             try:
-                fast = self._text.count("[") + self._text.count("{") <= _FLOW_OPENERS_FOR_FAST_PATH
-                self._root = yaml.compose(self._text, Loader=_FAST_LOADER if fast else yaml.SafeLoader)
+                self._root = yaml.compose(self._text, Loader=_FAST_LOADER)
             except (yaml.YAMLError, RecursionError):
                 return None
         return self._root

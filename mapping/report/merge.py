@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Iterable, Literal, NamedTuple
 
 from packaging.version import InvalidVersion, Version
-from pydantic import ValidationError
 
 from ..adapters import ADAPTERS
 from ..errors import MappingError
