@@ -106,8 +106,13 @@ def pytest_unconfigure(config):
         signal.signal(sig, previous)
 
 
-def _in_cases_folder(file_path: Path) -> bool:
-    return CASES_DIR in file_path.parent.parts
+def _in_cases_folder(file_path: Path, rootpath: Path) -> bool:
+    """Whether the file lies in a folder named ``cases`` (or below one) inside the project: folders above the
+    project's root do not count (a checkout kept under ``~/cases/`` must not turn every YAML file into a case)."""
+    try:
+        return CASES_DIR in file_path.relative_to(rootpath).parent.parts
+    except ValueError:
+        return False
 
 
 def _named_on_command_line(file_path: Path, config) -> bool:
@@ -124,7 +129,7 @@ def _named_on_command_line(file_path: Path, config) -> bool:
 def pytest_collect_file(parent, file_path: Path):
     if not is_case_file_name(file_path):
         return None
-    if _in_cases_folder(file_path) or _named_on_command_line(file_path, parent.config):
+    if _in_cases_folder(file_path, parent.config.rootpath) or _named_on_command_line(file_path, parent.config):
         return CaseFileCollector.from_parent(parent, path=file_path)
     return None
 

@@ -596,6 +596,20 @@ def test_pytest_results_accepted_yml_any_case_and_subfolders(project):
                                                         "cases/drafts/deeper/fourth.Yml"}
 
 
+def test_pytest_results_accepted_project_kept_under_a_folder_named_cases(pytester):
+    """Only folders named ``cases`` inside the project count: a checkout under ``~/cases/`` does not turn its
+    other YAML files (fixtures, settings) into case files."""
+    inner = pytester.mkdir("cases") / "project"
+    inner.mkdir()
+    (inner / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (inner / "conftest.py").write_text("pytest_plugins = ['mapping.pytest_plugin']\n", encoding="utf-8")
+    write_case_file(inner / "cases", text=TORCH_CASES)
+    write_case_file(inner / "fixtures", "not_a_case.yaml", "colour: red\n")
+    result = pytester.runpytest(str(inner), "-p", "no:cacheprovider", "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert {ln.split("::")[0] for ln in result.stdout.lines if "::" in ln} == {"cases/demo.yaml"}
+
+
 def test_pytest_results_accepted_case_file_named_outside_cases(project):
     pytester, _, _ = project
     write_case_file(pytester.path / "drafts", "new_page.yaml", TORCH_CASES)
