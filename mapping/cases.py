@@ -24,6 +24,7 @@ verdict, and fails if it behaves otherwise, which is the cue to measure it and a
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -39,13 +40,24 @@ from pydantic import (
 )
 
 from . import frameworks, ops, versions
-from .errors import MappingError
+from .errors import ArgsError, MappingError, clip, show
 from .verdicts import NEEDS_CORRECTION, Verdict
 
 #: A framework's name in a case file (``verdict: {torch: ...}``), from the registry.
 FrameworkName = Literal[frameworks.NAMES]  # type: ignore[valid-type]
 #: The recurrent op a page is about, from the op registry.
 OpName = Literal[tuple(ops.OPS)]  # type: ignore[valid-type]
+
+#: Case files are found in ``cases/`` and its subfolders, by these suffixes in any letter case.
+CASE_SUFFIXES = (".yaml", ".yml")
+#: A case file larger than this is refused before it is parsed (the largest shipped one is ~20 KB).
+MAX_CASE_FILE_BYTES = 1 << 20
+#: The largest tolerance a case may set: below the smallest error of a real harness mistake (a swapped gate,
+#: a dropped bias, a reversed time axis are all off by 1e-2 or more; see mapping/tolerances.yaml), so an
+#: override can loosen a comparison for a known numerical effect but never switch it off.
+TOLERANCE_CEILING = 1e-3
+#: Row names are short labels ("Parameter 24 (**kwargs)"); they appear in every message about the case.
+MAX_ROW_CHARS = 200
 
 
 class CaseFileError(MappingError, ValueError):
@@ -57,10 +69,10 @@ class CaseFileError(MappingError, ValueError):
         where = self.path + (f":{line}" if line else "")
         parts = [where]
         if case:
-            parts.append(f"case '{case}'")
+            parts.append(f"case {show(case, 80)}" if ("'" in case or "\n" in case) else f"case '{clip(case, 80)}'")
         if field:
-            parts.append(f"field '{field}'")
-        super().__init__(": ".join(parts) + f": {message}")
+            parts.append(f"field '{clip(field, 80)}'")
+        super().__init__(": ".join(parts) + f": {clip(message, 600)}")
 
 
 class _Strict(BaseModel):
@@ -106,8 +118,17 @@ class Page(_Strict):
 
 
 class ToleranceOverride(_Strict):
-    value: float = Field(gt=0)
+    """A case's own tolerance: finite, positive and at most TOLERANCE_CEILING, with the reason for it."""
+
+    value: float = Field(gt=0, le=TOLERANCE_CEILING, allow_inf_nan=False)
     reason: str = Field(min_length=10)
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("a tolerance is a number, e.g. 1.0e-5")
+        return value
 
 
 class VersionVerdict(_Strict):
@@ -141,7 +162,7 @@ class VersionVerdict(_Strict):
 
 
 class Case(_Strict):
-    row: str = Field(min_length=1)
+    row: str = Field(min_length=1, max_length=MAX_ROW_CHARS)
     only_in: list[str] = []
     params: dict[str, str | None]
     claim: str = Field(min_length=10)
@@ -211,7 +232,117 @@ def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
     return line
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: collection is on every run
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: collection is on every run
+
+
+class YAMLInputError(MappingError, ValueError):
+    """A YAML file this project refuses to read; ``line`` is 1-based where known."""
+
+    def __init__(self, path: Path | str, problem: str, line: int | None = None):
+        self.path, self.problem, self.line = str(path), problem, line
+        super().__init__(f"{path}{f':{line}' if line else ''}: {problem}")
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _NoDuplicateKeys:
+    """Refuses a key given twice in one mapping: with the plain loaders the last one silently wins (a second
+    ``verdict:`` turns 'diverges' into 'equivalent')."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in seen:
+                    raise _DuplicateKey(None, None, f"key {show(key, 60)} is given twice in one mapping "
+                                        f"(first on line {seen[key].start_mark.line + 1}); the last one would "
+                                        "silently win", key_node.start_mark)
+                seen[key] = key_node
+            except TypeError:  # unhashable key: let the base class report it
+                break
+        return super().construct_mapping(node, deep=deep)
+
+
+class _StrictLoader(_NoDuplicateKeys, _FAST_LOADER):  # type: ignore[misc,valid-type]
+    """libyaml's parser (where installed) with the safe constructor: the fast path, used for every normal file."""
+
+
+#: The deepest nesting of flow collections (``[`` and ``{``) a YAML file may have. libyaml's composer recurses on the
+#: C stack (100,000 nested brackets crash the process) and PyYAML's pure-Python scanner is quadratic in the depth,
+#: so deeper input is refused before either sees it; case files nest a few levels.
+MAX_FLOW_DEPTH = 100
+
+
+def _flow_depth_problem(text: str, path: Path | str) -> None:
+    """YAMLInputError (with the line) where flow collections nest deeper than MAX_FLOW_DEPTH. A bracket inside a
+    quoted string counts too: that can only refuse a file with a hundred unclosed brackets in its text."""
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return
+    depth = 0
+    for match in re.finditer(r"[\[\]{}]", text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_FLOW_DEPTH:
+            raise YAMLInputError(path, f"not valid here: YAML nested more than {MAX_FLOW_DEPTH} levels deep",
+                                 text.count("\n", 0, match.start()) + 1)
+        depth = max(depth, 0)
+
+
+def read_yaml(path: Path | str, *, what: str = "case file", max_bytes: int = MAX_CASE_FILE_BYTES) -> Any:
+    """Parse one YAML file strictly: UTF-8 only, no duplicate keys, no anchors or aliases (``&a``/``*a``: a
+    few lines of them expand into gigabytes), bounded size and nesting. :class:`YAMLInputError` names the file
+    and line of the first problem."""
+    return parse_yaml(read_text(path, what=what, max_bytes=max_bytes), path)
+
+
+def read_text(path: Path | str, *, what: str = "case file", max_bytes: int = MAX_CASE_FILE_BYTES) -> str:
+    """The file's text if it is UTF-8 and at most ``max_bytes`` long, else :class:`YAMLInputError`."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise YAMLInputError(path, f"{size} bytes; a {what} is at most {max_bytes} bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise YAMLInputError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise YAMLInputError(path, f"not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); save "
+                                   f"the {what} as UTF-8", line) from None
+    return text
+
+
+def parse_yaml(text: str, path: Path | str = "<text>") -> Any:
+    """:func:`read_yaml` for text already in memory."""
+    try:
+        if "&" in text or "*" in text:  # only then can there be anchors or aliases: look at the events
+            for event in yaml.parse(text, Loader=_FAST_LOADER):
+                anchor = getattr(event, "anchor", None)
+                if anchor is not None:
+                    kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
+                    raise YAMLInputError(path, f"YAML {kind} {'*' if kind == 'alias' else '&'}{clip(anchor, 40)}: "
+                                               "anchors and aliases are not allowed here; write each value out "
+                                               "where it is used", event.start_mark.line + 1)
+        _flow_depth_problem(text, path)
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position in the text
+        line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
+        raise YAMLInputError(path, f"not valid YAML: character #x{exc.character:04x} is not allowed ({exc.reason})" if isinstance(
+                                 exc.character, int) else f"not valid YAML: {exc.reason}",
+                             line) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = clip(" ".join(str(getattr(exc, "problem", None) or exc).split()), 300)
+        raise YAMLInputError(path, problem if isinstance(exc, _DuplicateKey) else f"not valid YAML: {problem}",
+                             mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise YAMLInputError(path, "not valid here: YAML nested too deeply") from None
 
 
 class _LazyNodes:
@@ -222,8 +353,17 @@ class _LazyNodes:
 
     def get(self) -> yaml.Node | None:
         if self._root is None:
-            self._root = yaml.compose(self._text, Loader=_LOADER)
+            try:
+                self._root = yaml.compose(self._text, Loader=_FAST_LOADER)
+            except (yaml.YAMLError, RecursionError):
+                return None
         return self._root
+
+
+def _first_error(exc: ValidationError) -> dict:
+    """The error to report: an unknown key first (a misspelt name also leaves a required one missing)."""
+    errors = exc.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
 
 
 def load_case_file(path: Path | str) -> CaseFile:
@@ -234,18 +374,17 @@ def load_case_file(path: Path | str) -> CaseFile:
 
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CaseFileError(path, f"cannot read: {exc.strerror}") from None
-    try:
-        data = yaml.load(text, Loader=_LOADER)
-        nodes = _LazyNodes(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise CaseFileError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                            line=mark.line + 1 if mark else None) from None
+        text = read_text(path)
+        data = parse_yaml(text, path)
+    except YAMLInputError as exc:
+        raise CaseFileError(path, exc.problem, line=exc.line) from None
+    nodes = _LazyNodes(text)
     if not isinstance(data, dict):
         raise CaseFileError(path, "a case file is a mapping with keys 'page' and 'cases'", line=1)
+    if "page" not in data and "cases" not in data:
+        keys = ", ".join(show(k, 40) for k in list(data)[:8])
+        raise CaseFileError(path, f"not a case file: a case file is a mapping with keys 'page' and 'cases'; this one "
+                                  f"has {keys}", line=1)
 
     def case_name(index: Any) -> str | None:
         cases = data.get("cases")
@@ -257,15 +396,15 @@ def load_case_file(path: Path | str) -> CaseFile:
     try:
         parsed = CaseFile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = _first_error(exc)
         loc = tuple(err["loc"])
         case = case_name(loc[1]) if len(loc) > 1 and loc[0] == "cases" else None
         field_path = loc[2:] if case else loc
         # drop pydantic's union branch labels ("Verdict", "dict[...]") from the field path
         field = ".".join(str(p) for p in field_path if not (isinstance(p, str) and ("[" in p or p[:1].isupper())))
         message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
-        if err["type"] not in ("missing", "extra_forbidden") and "input" in err and repr(err["input"]) not in message:
-            message += f" (got {err['input']!r})"
+        if err["type"] not in ("missing", "extra_forbidden") and "input" in err and show(err["input"]) not in message:
+            message += f" (got {show(err['input'])})"
         raise CaseFileError(path, message, line=_line_of(nodes.get(), loc), case=case, field=field or None) from None
 
     seen: dict[str, int] = {}
@@ -285,20 +424,27 @@ def load_case_file(path: Path | str) -> CaseFile:
             raise fail(f"names renderings the page does not list: {sorted(unknown_seeds)}", "only_in")
         if case.check not in CHECKS:
             raise fail(f"unknown check {case.check!r}; known checks: {', '.join(sorted(CHECKS))}", "check")
-        try:
-            CHECKS[case.check].parse_args(case.args)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            arg = ".".join(str(p) for p in err["loc"])
-            message = "unknown argument for this check" if err["type"] == "extra_forbidden" else err["msg"]
-            raise CaseFileError(path, message, line=_line_of(nodes.get(), ("cases", index, "args") + tuple(err["loc"])),
-                                case=case.row, field=f"args.{arg}" if arg else "args") from None
-        except ValueError as exc:
-            raise fail(str(exc), "args") from None
         frameworks = set(case.frameworks or parsed.page.frameworks)
         if not frameworks <= page_frameworks:
             raise fail(f"frameworks {sorted(frameworks - page_frameworks)} are not among the page's "
                        f"{sorted(page_frameworks)}", "frameworks")
+        try:
+            CHECKS[case.check].parse_args(case.args).check_case(parsed.frameworks_of(case), parsed.page.op)
+        except ValidationError as exc:
+            err = _first_error(exc)
+            arg = ".".join(str(p) for p in err["loc"])
+            message = "unknown argument for this check" if err["type"] == "extra_forbidden" else \
+                err["msg"].removeprefix("Value error, ")
+            if err["type"] not in ("missing", "extra_forbidden", "value_error") and "input" in err:
+                message += f" (got {show(err['input'])})"
+            raise CaseFileError(path, message, line=_line_of(nodes.get(), ("cases", index, "args") + tuple(err["loc"])),
+                                case=case.row, field=f"args.{arg}" if arg else "args") from None
+        except ArgsError as exc:
+            loc = tuple(int(p) if p.isdigit() else p for p in exc.field.split("."))
+            raise CaseFileError(path, exc.problem, line=_line_of(nodes.get(), ("cases", index, "args") + loc),
+                                case=case.row, field=f"args.{exc.field}") from None
+        except ValueError as exc:
+            raise fail(clip(str(exc), 300), "args") from None
         if isinstance(case.verdict, dict):
             if set(case.verdict) != frameworks:
                 raise fail(f"give one verdict for each of {sorted(frameworks)}; got {sorted(case.verdict)}",
@@ -336,10 +482,35 @@ def load_case_file(path: Path | str) -> CaseFile:
     return parsed
 
 
+def is_case_file_name(path: Path | str) -> bool:
+    """Whether the file name has a case file's suffix (``.yaml`` or ``.yml``, any letter case)."""
+    return Path(path).suffix.lower() in CASE_SUFFIXES
+
+
 def case_files(root: Path | str) -> list[Path]:
-    return sorted(Path(root).glob("*.yaml"))
+    """Every case file under ``root`` (subfolders included; hidden folders skipped), in path order."""
+    root = Path(root)
+    found = [p for p in root.rglob("*") if is_case_file_name(p) and p.is_file()
+             and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    return sorted(found)
 
 
 @lru_cache(maxsize=None)
 def load_cached(path: str) -> CaseFile:
     return load_case_file(path)
+
+
+@lru_cache(maxsize=None)
+def case_lines(path: str) -> dict[str, int]:
+    """row -> the 1-based line where its case starts, for messages about a case at run time."""
+    try:
+        root = _LazyNodes(read_text(path)).get()
+    except YAMLInputError:
+        return {}
+    lines: dict[str, int] = {}
+    cases = next((v for k, v in getattr(root, "value", []) if getattr(k, "value", None) == "cases"), None)
+    for node in getattr(cases, "value", []) if isinstance(cases, yaml.SequenceNode) else []:
+        row = next((v.value for k, v in getattr(node, "value", []) if getattr(k, "value", None) == "row"), None)
+        if isinstance(row, str):
+            lines.setdefault(row, node.start_mark.line + 1)
+    return lines

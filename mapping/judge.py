@@ -7,6 +7,7 @@ command), so that nothing downstream recomputes it.
 
 from __future__ import annotations
 
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,9 @@ class Judgement:
 
 
 def reproduce_command(path: str | Path, case: Case, framework: str) -> str:
-    return f'python -m mapping.run {Path(path).as_posix()} "{case.row}" --framework {framework}'
+    """The shell command that reruns one case; every argument is quoted, so pasting it runs exactly that
+    (a row holding quotes, ``$(...)`` or a newline stays one argument and is never executed)."""
+    return shlex.join(["python", "-m", "mapping.run", Path(path).as_posix(), case.row, "--framework", framework])
 
 
 def run_case(case: Case, framework: str, op: str = "lstm") -> Outcome:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import frameworks
 from .adapters import get_adapter, is_available
+from .errors import MappingError
+from .frameworks import NAMES as ADAPTERS
 from .grid import check_spec, grid_specs
 
 
@@ -21,16 +22,25 @@ def main(argv: list[str] | None = None) -> int:
         from .measure_gradients import main as gradients_main
 
         return gradients_main([a for a in argv if a != "--gradients"])
-    parser = argparse.ArgumentParser(prog="mapping measure", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("frameworks", nargs="*", default=list(frameworks.NAMES))
-    parser.add_argument("--gradients", action="store_true", help="measure the gradients instead")
+    parser = argparse.ArgumentParser(prog="mapping measure", description=__doc__)
+    parser.add_argument("--gradients", action="store_true", help="measure the gradients instead (see --gradients -h)")
+    parser.add_argument("frameworks", nargs="*", metavar="FRAMEWORK",
+                        help=f"adapters to measure (default: all of {', '.join(ADAPTERS)})")
     args = parser.parse_args(argv)
-    for name in args.frameworks:
+    unknown = [n for n in args.frameworks if n not in ADAPTERS]
+    if unknown:
+        parser.error(f"unknown framework {unknown[0]!r}; choose from {', '.join(ADAPTERS)}")
+    status = 0
+    for name in dict.fromkeys(args.frameworks or ADAPTERS):
         if not is_available(name):
             print(f"{name}: not installed")
             continue
-        adapter = get_adapter(name)
+        try:
+            adapter = get_adapter(name)
+        except MappingError as exc:  # installed but broken: one line, and the others are still measured
+            print(exc)
+            status = 2
+            continue
         for dtype in ("float32", "float64"):
             worst: dict[str, float] = {}
             specs = [s for s in grid_specs((dtype,)) if adapter.unsupported_reason(s) is None]
@@ -44,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             overall = max(worst.values())
             detail = ", ".join(f"{k} {v:.3g}" for k, v in worst.items())
             print(f"{name:10s} {dtype}: max abs error {overall:.3g} ({detail}) over {len(specs) * 8} runs")
-    return 0
+    return status
 
 
 if __name__ == "__main__":

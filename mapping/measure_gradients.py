@@ -26,8 +26,9 @@ from typing import Iterator
 
 import numpy as np
 
-from . import frameworks
 from .adapters import get_adapter, is_available
+from .errors import MappingError
+from .frameworks import NAMES as ADAPTERS
 from .grid import grid_specs, problems, spec_id
 from .problem import Problem
 from .reference import random_upstream, reference_gradients
@@ -107,18 +108,37 @@ def _detail(per_kind: dict[str, float]) -> str:
     return ", ".join(f"{k} {per_kind[k]:.3g}" for k in kinds if k in per_kind)
 
 
+def _problem_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"{value} is not in [1, 10000]")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mapping measure --gradients", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("frameworks", nargs="*", default=list(frameworks.NAMES))
-    parser.add_argument("--lengths", type=int, nargs="?", const=60, default=0, metavar="N",
-                        help="measure N random right-padded float32 problems (default 60) instead of the grid")
+    parser.add_argument("frameworks", nargs="*", metavar="FRAMEWORK",
+                        help=f"adapters to measure (default: all of {', '.join(ADAPTERS)})")
+    parser.add_argument("--lengths", type=_problem_count, nargs="?", const=60, default=0, metavar="N",
+                        help="measure N random right-padded float32 problems (default 60, at most 10000) instead "
+                             "of the grid")
     args = parser.parse_args(argv)
-    for name in args.frameworks:
+    unknown = [n for n in args.frameworks if n not in ADAPTERS]
+    if unknown:
+        parser.error(f"unknown framework {unknown[0]!r}; choose from {', '.join(ADAPTERS)}")
+    for name in dict.fromkeys(args.frameworks or ADAPTERS):
         if not is_available(name):
             print(f"{name}: not installed")
             continue
-        adapter = get_adapter(name)
+        try:
+            adapter = get_adapter(name)
+        except MappingError as exc:  # installed but broken: one line, and the others are still measured
+            print(exc)
+            continue
         if args.lengths:
             worst_abs, worst_scaled, where, per_kind = _worst(padded_pairs(adapter, args.lengths))
             print(f"{name:10s} float32 with lengths: max abs {worst_abs:.3g}, max scaled {worst_scaled:.3g} "

@@ -13,9 +13,27 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import SpecError
+from .errors import SpecError, show
+
+# --- bounds: what one spec or one case's problem may ask for ------------------------------------------------
+# Chosen so that no case can exhaust memory (or run for hours) on the 24 GiB, 2-core machines the suite runs
+# on, far above anything a mapping page's row needs (the largest shipped case uses 64 units and a batch of
+# 1,000). Stated in README.md and in the case-file schema (mapping/cases.py).
+
+#: input_size, hidden_size and proj_size are at most this.
+MAX_FEATURES = 1024
+#: num_layers is at most this.
+MAX_LAYERS = 16
+#: A problem's batch and number of time steps are at most these.
+MAX_BATCH = 4096
+MAX_STEPS = 1024
+#: One problem holds at most this many numbers: all weights, plus per time step and sample the input and, per
+#: layer and direction, the gates, cell and output the reference keeps for its backward pass. 2**24 numbers are
+#: 128 MiB in float64; the frameworks' float32 copies add less than that again.
+MAX_PROBLEM_NUMBERS = 1 << 24
 
 DType = Literal["float32", "float64"]
 
@@ -43,9 +61,9 @@ class LayerSpec(BaseModel):
 
     #: The op's name (``lstm``, ...); each subclass fixes it with a Literal.
     op: str
-    input_size: int = Field(gt=0, description="features per time step of the input")
-    hidden_size: int = Field(gt=0, description="units per direction (Keras `units`)")
-    num_layers: int = Field(default=1, gt=0, le=16)
+    input_size: int = Field(gt=0, le=MAX_FEATURES, description="features per time step of the input")
+    hidden_size: int = Field(gt=0, le=MAX_FEATURES, description="units per direction (Keras `units`)")
+    num_layers: int = Field(default=1, gt=0, le=MAX_LAYERS)
     bidirectional: bool = False
     batch_first: bool = True
     bias: bool = True
@@ -67,7 +85,36 @@ class LayerSpec(BaseModel):
     def _consistent(self) -> "LayerSpec":
         if self.go_backwards and self.bidirectional:
             raise ValueError("go_backwards with bidirectional=True is not modelled; use one or the other")
+        if self.weight_count() > MAX_PROBLEM_NUMBERS:
+            raise ValueError(f"the weights alone would hold {self.weight_count():,} numbers; at most "
+                             f"{MAX_PROBLEM_NUMBERS:,} (make hidden_size, input_size or num_layers smaller)")
         return self
+
+    def weight_count(self) -> int:
+        """How many numbers the weights hold (both biases, and the op's extra arrays such as a projection)."""
+        rows = len(self.GATES) * self.hidden_size
+        extra = sum(int(np.prod(shape)) for shape in self.extra_shapes().values())
+        per_direction = [rows * (self.layer_input_size(layer) + self.output_size + 2) + extra
+                         for layer in range(self.num_layers)]
+        return self.num_directions * sum(per_direction)
+
+    def problem_numbers(self, batch: int, steps: int) -> int:
+        """How many numbers a run on ``batch`` samples of ``steps`` steps holds (see MAX_PROBLEM_NUMBERS): per step,
+        the input and, per layer and direction, the gates' pre-activations, two more vectors of the step's
+        working state and the output."""
+        per_cell = (len(self.GATES) + 2) * self.hidden_size + self.output_size
+        per_step = self.input_size + self.num_layers * self.num_directions * per_cell
+        return self.weight_count() + batch * steps * per_step
+
+    def check_problem_size(self, batch: int, steps: int, *, where: str | None = None) -> None:
+        """SpecError unless a run on ``batch`` x ``steps`` stays within the bounds above."""
+        for name, value, bound in (("batch", batch, MAX_BATCH), ("steps", steps, MAX_STEPS)):
+            if not 0 < value <= bound:
+                raise SpecError(f"{name} must lie in [1, {bound}] (got {show(value)})", field=name, where=where)
+        numbers = self.problem_numbers(batch, steps)
+        if numbers > MAX_PROBLEM_NUMBERS:
+            raise SpecError(f"a run on batch {batch} x steps {steps} would hold {numbers:,} numbers; at most "
+                            f"{MAX_PROBLEM_NUMBERS:,} (make the problem smaller)", where=where)
 
     @property
     def num_directions(self) -> int:
@@ -90,10 +137,12 @@ class LayerSpec(BaseModel):
         return {}
 
     @classmethod
-    def parse(cls, data: Any, *, where: str | None = None, op: str | None = None) -> "LayerSpec":
+    def parse(cls, data: Any, *, where: str | None = None, op: str | None = None,
+              strict: bool = False) -> "LayerSpec":
         """Validate ``data`` (a mapping) into the spec of its op; errors name the field and ``where``.
 
-        The op is ``data["op"]``, else ``op`` (the op of the page a case belongs to), else LSTM.
+        The op is ``data["op"]``, else ``op`` (the op of the page a case belongs to), else LSTM. With
+        ``strict``, no value is converted (``true`` is not taken as 1, nor ``"4"`` as 4): how case files are read.
         """
         if isinstance(data, LayerSpec):
             return data
@@ -104,7 +153,7 @@ class LayerSpec(BaseModel):
         if spec_class is None:
             raise SpecError(f"unknown op {name!r}; known: {', '.join(LayerSpec.by_op)}", field="spec.op", where=where)
         try:
-            return spec_class.model_validate({**data, "op": name})
+            return spec_class.model_validate({**data, "op": name}, strict=strict)
         except ValidationError as exc:
             raise spec_error_from_validation(exc, where=where, prefix="spec") from None
 
@@ -115,15 +164,17 @@ class LayerSpec(BaseModel):
 
 def spec_error_from_validation(exc: ValidationError, *, where: str | None, prefix: str = "") -> SpecError:
     """Turn pydantic's error list into one SpecError naming the first bad field."""
-    first = exc.errors()[0]
+    errors = exc.errors()
+    # a misspelt name usually also leaves a required field missing: name the misspelling, the cause
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(p) for p in first["loc"])
     field = f"{prefix}.{loc}" if prefix and loc else (loc or prefix or None)
-    message = first["msg"]
+    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown parameter"
-    elif "input" in first and first["type"] != "missing":
-        message = f"{message} (got {first['input']!r})"
-    extra = len(exc.errors()) - 1
+    elif "input" in first and first["type"] not in ("missing", "value_error"):
+        message = f"{message} (got {show(first['input'])})"
+    extra = len(errors) - 1
     if extra:
         message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
     return SpecError(message, field=field, where=where)

@@ -122,7 +122,7 @@ def test_collected_node_ids_are_readable(pytester):
 
 
 def test_results_file_records_passes_and_crashes(pytester):
-    """A case that raises is still in the results JSON, as outcome 'error' with its message."""
+    """A case that cannot run is still in the results JSON, as outcome 'error' with its one-line message."""
     import json
 
     from mapping.adapters import missing_reason
@@ -131,13 +131,19 @@ def test_results_file_records_passes_and_crashes(pytester):
         pytest.skip(f"the demo case runs on torch: {missing_reason('torch')}")
 
     pytester.makeconftest("pytest_plugins = ['mapping.pytest_plugin']")
-    crash = GOOD.replace("values: [2]", "values: [2, 0]")  # hidden_size 0: the check raises SpecError
+    # valid at load; at run time no recorded behaviour covers the installed torch: the case cannot run
+    crash = GOOD.replace("check: renamed_parameter", "check: dropout_statistics").replace(
+        "args: {field: hidden_size, values: [2], names: {torch: hidden_size}}",
+        'args: {names: {torch: dropout}, convention: structure=none, recorded: {torch: [{versions: "<0.1", '
+        'behaviour: structure=none, measured_on: ["0.0.1"]}]}}')
     cases_dir = pytester.mkdir("cases")
     (cases_dir / "demo.yaml").write_text(GOOD.replace("id: demo", "id: demo-ok"))
     (cases_dir / "crash.yaml").write_text(crash.replace("id: demo", "id: demo-crash"))
     out = pytester.path / "results.json"
-    pytester.runpytest("cases", "-p", "no:cacheprovider", f"--results={out}")
+    result = pytester.runpytest("cases", "-p", "no:cacheprovider", f"--results={out}")
     results = {r["page"]: r for r in json.loads(out.read_text())["results"]}
     assert results["demo-ok"]["outcome"] in ("passed", "skipped")
     assert results["demo-crash"]["outcome"] == "error"
-    assert "hidden_size" in results["demo-crash"]["message"]
+    assert "covers the installed version" in results["demo-crash"]["message"]
+    assert "crash.yaml:11: case 'Parameter 1' on torch" in results["demo-crash"]["message"]
+    assert "Traceback" not in result.stdout.str()

@@ -15,8 +15,8 @@ uncovered or cases orphaned (also: a case whose parameters no longer match its r
 recognisable table, wrong number of columns, malformed case file). Renumbered rows are reported but
 are not gaps: a case names the row as its own rendering numbers it.
 
-Case files are read with ``yaml.safe_load`` and only ``page`` and each case's ``row``, ``params`` and
-``only_in`` are used, so the audit works on case files whose checks are not written yet.
+Case files are read with the case loader's strict YAML reader but not validated (:mod:`mapping.audit.index`),
+so the audit works on case files whose checks are not written yet.
 """
 
 from .cli import DEFAULT_CASES, main

@@ -1,13 +1,15 @@
-"""The index of case files the audit matches pages against: only ``page`` and each case's ``row``, ``params`` and
-``only_in`` are read, so the audit works on case files whose checks are not written yet."""
+"""The index of case files the audit matches pages against.
+
+Case files are read with the case loader's strict YAML reader (:func:`mapping.cases.read_yaml`: UTF-8, no
+duplicate keys, no anchors or aliases) but not validated: only ``page`` and each case's ``row``, ``params``
+and ``only_in`` are used, so the audit works on case files whose checks are not written yet."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from ..cases import YAMLInputError, case_files, read_yaml
 from .pages import FAMILY_ALIASES, AuditInputError
 
 # --- case files ----------------------------------------------------------------------------------
@@ -43,13 +45,9 @@ def index_case_file(path: Path) -> CaseFileInfo:
         return AuditInputError(path, f"{message}; expected a case file with 'page' and 'cases' (see mapping/cases.py)")
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AuditInputError(path, f"cannot read: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise AuditInputError(path, f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                              mark.line + 1 if mark else None) from None
+        data = read_yaml(path)
+    except YAMLInputError as exc:  # unreadable, not UTF-8, not YAML, a duplicate key, an alias: file and line
+        raise AuditInputError(path, exc.problem, exc.line) from None
     if not isinstance(data, dict) or not isinstance(data.get("page"), dict) or not isinstance(data.get("cases"), list):
         raise bad("not a mapping with 'page' and 'cases'")
     page = data["page"]
@@ -78,5 +76,5 @@ def index_case_files(where: Path) -> list[CaseFileInfo]:
     if where.is_file():
         return [index_case_file(where)]
     if where.is_dir():
-        return [index_case_file(p) for p in sorted([*where.glob("*.yaml"), *where.glob("*.yml")])]
+        return [index_case_file(p) for p in case_files(where)]
     raise AuditInputError(where, "no such case file or directory")

@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import frameworks
-from ..errors import MappingError
+from ..errors import MappingError, clip, show
+
+#: A page larger than this is refused unread (the pages are tens of kilobytes).
+MAX_PAGE_BYTES = 8 << 20
 
 # --- what the pages' tables look like ------------------------------------------------------------
 
@@ -67,8 +70,8 @@ class AuditInputError(MappingError, ValueError):
     """Input the audit cannot use; the message is one line naming the file and what was expected."""
 
     def __init__(self, path: Path | str, message: str, line: int | None = None):
-        self.path, self.line, self.problem = str(path), line, message
-        super().__init__(f"{path}{f':{line}' if line else ''}: {message}")
+        self.path, self.line, self.problem = str(path), line, clip(message, 600)
+        super().__init__(f"{path}{f':{line}' if line else ''}: {self.problem}")
 
 
 # --- reading a page ------------------------------------------------------------------------------
@@ -177,7 +180,7 @@ def _table_on_one_line(line: str, number: int) -> RawTable | AuditInputError | N
         anchors = [i for i, token in enumerate(tokens) if ROW_ID.fullmatch(token.strip())]
         for here, following in zip(anchors, anchors[1:]):
             if following - here != width + 1:
-                return AuditInputError("", f"row {tokens[here].strip()!r} does not have {width} cells (the table "
+                return AuditInputError("", f"row {show(tokens[here].strip())} does not have {width} cells (the table "
                                            "is flattened onto one line)", number)
     table = RawTable("Markdown table flattened onto one line", header, notes=[
         "kept: every cell", f"lost: line breaks; rows restored by taking the cells {width} at a time"])
@@ -270,7 +273,7 @@ def _header_role(cell: str | None) -> str | None:
 def _recognise(table: RawTable) -> tuple[Layout, list[str | None]]:
     """The layout a header fits and the framework of each side column; AuditInputError if none fits."""
     roles = [_header_role(cell) for cell in table.header]
-    shown = " | ".join(cell if cell is not None else "(lost)" for cell in table.header)
+    shown = clip(" | ".join(clip(cell, 40) if cell is not None else "(lost)" for cell in table.header), 200)
     fitting = [layout for layout in LAYOUTS if len(layout.roles) == len(roles)]
     if not fitting:
         raise AuditInputError("", f"the table has {len(roles)} columns ({shown}); expected "
@@ -304,10 +307,10 @@ def _group_stream(table: RawTable, layout: Layout) -> None:
         rest = [cell for cell, _ in table.stream[anchor + 1:end] if cell]
         row_id, line = table.stream[anchor]
         if len(rest) < after:
-            raise AuditInputError("", f"row {row_id!r} has {len(rest)} cells after its row id; the header has "
+            raise AuditInputError("", f"row {show(row_id)} has {len(rest)} cells after its row id; the header has "
                                       f"{after} ({layout.header})", line)
         if len(leading) > row_column:
-            raise AuditInputError("", f"row {row_id!r} has more cells than the table has columns ({width})",
+            raise AuditInputError("", f"row {show(row_id)} has more cells than the table has columns ({width})",
                                   line)
         before = [""] * (row_column - len(leading)) + leading
         table.rows.append((before + [row_id] + rest[:after], line))
@@ -329,7 +332,7 @@ def _rows_of(table: RawTable, layout: Layout, sides: list[str | None]) -> list[P
         category = by_role.get("category") or category
         row_id = by_role.get("row") or by_role.get("key") or None
         if "row" in layout.roles and not ROW_ID.fullmatch(row_id or ""):
-            raise AuditInputError("", f"{row_id or '(empty)'!r} stands where a row id ('Parameter 3', 'Input 1') "
+            raise AuditInputError("", f"{show(row_id or '(empty)')} stands where a row id ('Parameter 3', 'Input 1') "
                                       f"belongs: a row has cells missing or out of place", line)
         if layout.sides_hold == "names":
             params = {side: _display_name(cell) for side, cell in zip(sides, side_cells)}
@@ -373,9 +376,13 @@ def read_page(path: Path | str) -> PageTable:
     """Read one page in any of the seen renderings; AuditInputError (one line) on anything else."""
     path = Path(path)
     try:
+        if path.is_dir():
+            raise AuditInputError(path, "a directory; name a page file")
+        if path.stat().st_size > MAX_PAGE_BYTES:
+            raise AuditInputError(path, f"{path.stat().st_size} bytes; a mapping page is at most {MAX_PAGE_BYTES} bytes")
         data = path.read_bytes()
     except OSError as exc:
-        raise AuditInputError(path, f"cannot read: {exc.strerror}") from None
+        raise AuditInputError(path, f"cannot read: {exc.strerror or exc}") from None
     expected = f"expected an API-mapping page with a difference table ({EXPECTED_TABLE})"
     if b"\x00" in data:
         raise AuditInputError(path, f"binary file; {expected}")

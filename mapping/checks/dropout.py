@@ -17,9 +17,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
+from .. import frameworks
+from ..errors import ArgsError, show
 from ..verdicts import Verdict
 from . import CheckContext, Measurement, Outcome, register
-from .arguments import Args, Setup, per_framework
+from .arguments import Args, Setup, covers, per_framework
 
 Fingerprint = Literal["inputs", "recurrent", "between_layers", "none"]
 
@@ -28,8 +32,18 @@ class DropoutArgs(Args):
     names: dict[str, str | None]  # framework -> its parameter for the page's row, None if absent
     behaviour: dict[str, Fingerprint]  # measured fingerprint per framework (recorded in the case)
     counterpart: dict[str, str]  # framework -> the framework on the other side of the page
-    rate: float = 0.5
+    rate: float = Field(default=0.5, gt=0, lt=1)
     setup: Setup = Setup(batch=4, steps=4, hidden_size=8)
+
+    def check_case(self, names: list[str], op: str) -> None:
+        covers(self, "names", names)
+        covers(self, "counterpart", names, families=False)
+        others = [self.counterpart[f] for f in names]
+        for framework, other in zip(names, others):
+            if other not in frameworks.FRAMEWORKS:
+                raise ArgsError(f"counterpart.{framework}", f"{show(other)} is not a framework; use one of "
+                                                            f"{', '.join(frameworks.NAMES)}")
+        covers(self, "behaviour", list(dict.fromkeys(names + others)), families=False)
 
 
 def _run(ctx: CheckContext, name: str, rate: float, setup: Setup, layers: int, steps: int, training: bool):

@@ -22,18 +22,22 @@ import itertools
 from typing import Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from .. import ops
 from ..compare import within_tolerance
+from ..errors import ArgsError
 from ..problem import Problem
 from ..reference import DropoutScales, reference_forward
-from ..spec import LayerSpec
+from ..spec import MAX_PROBLEM_NUMBERS, LayerSpec
 from ..verdicts import Verdict
 from ..weights import random_weights
 from . import CheckContext, Measurement, Outcome, register
-from .arguments import Args, Recorded, per_framework, recorded_for
+from .arguments import Args, Recorded, covers, per_framework, recorded_for
 
 Structure = Literal["inputs", "recurrent", "between_layers", "none"]
+#: What a recorded behaviour may name after ``structure=`` ("other": measured, matching no known structure).
+STRUCTURES = ("inputs", "recurrent", "between_layers", "none", "other")
 
 #: The structure each dropout field of the spec stands for (what to look for when the recorded one is "other").
 STRUCTURE_OF_FIELD = {"input_dropout": "inputs", "recurrent_dropout": "recurrent", "layer_dropout": "between_layers"}
@@ -43,9 +47,28 @@ class DropoutStatsArgs(Args):
     names: dict[str, str | None]  # framework -> its parameter, None where it has none
     recorded: dict[str, Recorded]  # framework -> "structure=... shared_across_time=..." as measured
     convention: str  # the behaviour the row's claim calls "the same", e.g. PyTorch's
-    rate: float = 0.3
-    batch: int = 1000
-    steps: int = 3
+    rate: float = Field(default=0.3, gt=0, lt=1)
+    batch: int = Field(default=1000, gt=0)
+    #: Every kept/dropped pattern over the steps is tried (2**steps of them): kept small.
+    steps: int = Field(default=3, gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "DropoutStatsArgs":
+        numbers = self.batch * 2**self.steps * self.steps  # the (batch, patterns, time) error array
+        if numbers > MAX_PROBLEM_NUMBERS:
+            raise ArgsError("batch", f"batch {self.batch} x 2**{self.steps} patterns x {self.steps} steps is "
+                                     f"{numbers:,} numbers; at most {MAX_PROBLEM_NUMBERS:,}")
+        for framework, value in self.recorded.items():
+            entries = [value] if isinstance(value, str) else [e.behaviour for e in value]
+            for entry in entries:
+                if not entry.startswith("structure=") or entry.split()[0].split("=")[1] not in STRUCTURES:
+                    raise ArgsError(f"recorded.{framework}", "a recorded behaviour starts with structure=<one of "
+                                                             f"{', '.join(STRUCTURES)}>, e.g. 'structure=none'")
+        return self
+
+    def check_case(self, names: list[str], op: str) -> None:
+        covers(self, "names", names)
+        covers(self, "recorded", names, families=False)
 
 
 def _problem(spec: LayerSpec, w, x_one: np.ndarray, h0_one: np.ndarray) -> Problem:

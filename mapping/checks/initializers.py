@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from .. import recipes
-from ..spec import LayerSpec
+from ..spec import MAX_FEATURES, LayerSpec
 from ..verdicts import Verdict
 from ..weights import random_weights
 from . import CheckContext, Measurement, Outcome, register
@@ -28,8 +29,8 @@ KERAS_PARAMETER = {
 class InitializerArgs(Args):
     target: Literal["kernel", "recurrent_kernel", "bias", "unit_forget_bias"]
     keras_default: str | bool
-    input_size: int = 32
-    hidden_size: int = 64
+    input_size: int = Field(default=32, gt=0, le=MAX_FEATURES)
+    hidden_size: int = Field(default=64, gt=0, le=MAX_FEATURES)
 
 
 def uniform_fit(samples: np.ndarray, limit: float) -> tuple[bool, float]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..verdicts import Verdict
 from . import CheckContext, Outcome, register
-from .arguments import Args, Setup
+from .arguments import Args, Setup, covers
 
 Layout = Literal["batch_major", "time_major"]
 
@@ -17,6 +17,10 @@ class LayoutArgs(Args):
     claimed_default: dict[str, Layout]  # the default layout the row states for each framework
     absent: dict[str, list[str]] = {}  # parameters the row says a framework does not have
     setup: Setup = Setup(batch=2, steps=5)
+
+    def check_case(self, names: list[str], op: str) -> None:
+        covers(self, "claimed_default", names, families=False)
+        covers(self, "absent", [], families=False)
 
 
 def default_layout(params: dict) -> Layout:

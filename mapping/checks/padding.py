@@ -32,7 +32,7 @@ from ..tolerances import forward_tolerance
 from ..verdicts import Verdict
 from ..weights import random_inputs, random_weights
 from . import CheckContext, Outcome, register
-from .arguments import Args
+from .arguments import Args, covers
 
 Scenario = Literal["right", "left", "equal", "length_one"]
 
@@ -41,6 +41,9 @@ class PaddingArgs(Args):
     scenario: Scenario
     bidirectional: bool = False
     recorded: dict[str, str]  # framework -> "real=... padded=... final=..." as measured
+
+    def check_case(self, names: list[str], op: str) -> None:
+        covers(self, "recorded", names, families=False)
 
 
 LENGTHS = {"right": [5, 3, 1], "left": [5, 3, 1], "equal": [5, 5, 5], "length_one": [1, 1, 1]}

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
+from ..errors import ArgsError
 from ..verdicts import Verdict
 from . import CheckContext, Outcome, register
-from .arguments import Args, Setup, per_framework
+from .arguments import Args, Setup, covers, per_framework
 
 
 class RenamedParameterArgs(Args):
     field: str  # the spec field both names stand for
-    values: list[Any]
+    values: list[Any] = Field(min_length=1, max_length=64)  # each a valid value of `field`, typed as the spec types it
     names: dict[str, str]  # framework (or family) -> the page's name for it
     setup: Setup = Setup()
+
+    def check_case(self, names: list[str], op: str) -> None:
+        for index, value in enumerate(self.values):
+            self.setup.spec_for_value(op, self.field, value, at=f"values.{index}")
+        covers(self, "names", names)
 
 
 @register("renamed_parameter", RenamedParameterArgs)
@@ -43,6 +51,19 @@ class AbsentSameDefaultArgs(Args):
     native_default: dict[str, str] = {}  # framework -> how its signature spells the default
     setup: Setup = Setup()
 
+    def check_case(self, names: list[str], op: str) -> None:
+        self.setup.spec_for_value(op, self.field, self.default, at="default")
+        others = self.other if isinstance(self.other, dict) else {"": self.other}
+        for key, value in others.items():
+            for index, candidate in enumerate([value] if isinstance(value, str) else value):
+                at = ".".join(p for p in ("other", key, "" if isinstance(value, str) else str(index)) if p)
+                self.setup.spec_for_value(op, self.field, candidate, at=at)
+            if not isinstance(value, str) and not value:
+                raise ArgsError(f"other.{key}".rstrip("."), "name at least one other value")
+        covers(self, "names", names)
+        covers(self, "other", names)
+        covers(self, "native_default", [])
+
 
 @register("absent_same_default", AbsentSameDefaultArgs)
 def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outcome:
@@ -69,7 +90,8 @@ def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outco
         if name not in params:
             m.note(f"the constructor has no parameter {name!r}")
             return m.outcome(Verdict.NOT_APPLICABLE)
-        stated = per_framework(args.native_default, ctx.framework) or args.default
+        stated = per_framework(args.native_default, ctx.framework)
+        stated = stated if isinstance(stated, str) else args.default  # no entry for this framework: the default
         m.note(f"signature default of {name}: {params[name]!r}")
         m.expect(params[name] == stated, f"{name} defaults to {params[name]!r}, the case records {stated!r}")
         m.compare(f"{name} at default", adapter.forward(at_default_problem), at_default, problem=at_default_problem)
@@ -82,6 +104,9 @@ def absent_same_default(args: AbsentSameDefaultArgs, ctx: CheckContext) -> Outco
 class RenamedCallArgumentArgs(Args):
     names: dict[str, str]  # framework -> the page's name of the call argument
     setup: Setup = Setup()
+
+    def check_case(self, names: list[str], op: str) -> None:
+        covers(self, "names", names)
 
 
 @register("renamed_call_argument", RenamedCallArgumentArgs)
@@ -107,6 +132,10 @@ class NoCounterpartArgs(Args):
     value: Any
     names: dict[str, str | None]  # framework -> parameter name, None where it has none
     setup: Setup = Setup()
+
+    def check_case(self, names: list[str], op: str) -> None:
+        self.setup.spec_for_value(op, self.field, self.value, at="value")
+        covers(self, "names", names)
 
 
 @register("feature_without_counterpart", NoCounterpartArgs)

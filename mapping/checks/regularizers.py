@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from .. import recipes
 from ..verdicts import Verdict
@@ -18,7 +19,7 @@ from .arguments import Args, Setup
 
 class RegularizerArgs(Args):
     target: Literal["kernel", "recurrent", "bias", "activity"]
-    l2: float = 0.01
+    l2: float = Field(default=0.01, gt=0, le=1e3, allow_inf_nan=False)
     setup: Setup = Setup()
 
 
@@ -65,7 +66,7 @@ def regularizer(args: RegularizerArgs, ctx: CheckContext) -> Outcome:
 
 class ConstraintArgs(Args):
     target: Literal["kernel", "recurrent", "bias"]
-    max_norm: float = 0.3
+    max_norm: float = Field(default=0.3, gt=0, le=1e3, allow_inf_nan=False)
     setup: Setup = Setup()
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
+from ..atomic import refuse_overwriting, write_text
+from ..errors import UsageError
 from .catalogue import FAULTS, FAULTS_BY_NAME
 from .hunt import FaultReport, hunt
 
@@ -44,6 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the catalogue and exit")
     parser.add_argument("--json", help="also write the table as JSON to this path")
     args = parser.parse_args(argv)
+    unknown = [n for n in args.fault or () if n not in FAULTS_BY_NAME]
+    if unknown:
+        parser.error(f"no fault named {unknown[0]!r}; --list shows the catalogue")
+    if args.json:
+        try:
+            refuse_overwriting(args.json, suffixes=(".json",), what="--json output")
+        except UsageError as exc:
+            parser.error(str(exc))
     faults = [FAULTS_BY_NAME[n] for n in args.fault] if args.fault else FAULTS
     if args.list:
         for f in faults:
@@ -56,11 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{fault.name}: {'caught' if report.caught else 'MISSED'} ({report.seconds:.1f} s)", file=sys.stderr)
     print(_table(reports, full=not args.first))
     if args.json:
-        Path(args.json).write_text(json.dumps([
+        write_text(args.json, json.dumps([
             {"fault": r.fault.name, "description": r.fault.description, "frameworks": list(r.fault.frameworks),
              "caught": r.caught,
              "catches": [{"probe": c.probe, "framework": c.framework, "how": c.how} for c in r.catches],
-             "tried": r.tried} for r in reports], indent=2) + "\n", encoding="utf-8")
+             "tried": r.tried} for r in reports], indent=2) + "\n")
     return 0 if all(r.caught for r in reports) else 1
 
 

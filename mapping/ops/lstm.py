@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from ..spec import LayerSpec
+from ..spec import MAX_FEATURES, LayerSpec
 from .activations import ACTIVATIONS, DERIVATIVES, Activation
 from .base import Cell, Op, Scales, State
 
@@ -43,7 +43,7 @@ class LSTMSpec(LayerSpec):
     op: Literal["lstm"] = "lstm"
     activation: Activation = "tanh"
     recurrent_activation: Activation = "sigmoid"
-    proj_size: int = Field(default=0, ge=0, description="PyTorch: project h to this size; 0 = off")
+    proj_size: int = Field(default=0, ge=0, le=MAX_FEATURES, description="PyTorch: project h to this size; 0 = off")
 
     @model_validator(mode="after")
     def _projection(self) -> "LSTMSpec":

@@ -1,7 +1,8 @@
 """Command line: ``python -m mapping.report RESULTS.json [MORE.json | DIR ...] -o reports/conformance.html``.
 
-Bad input (a missing file, a file of another schema version) is reported in one line with exit status 2,
-not a traceback: the person running it needs to know which file to fix, not where the code was.
+Bad input (a missing file, a file of another schema version, an output path that is one of the inputs, the
+results of a run that did not complete) is reported in one line with exit status 2, not a traceback: the
+person running it needs to know which file to fix, not where the code was.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import UsageError
 from .merge import ReportInputError
 from .render import write_report
 
@@ -24,19 +26,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS",
                         help="a results JSON file, or a directory whose *.json files are all results files")
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT,
-                        help=f"HTML file to write (default: {DEFAULT_OUTPUT})")
+                        help=f"HTML file to write (default: {DEFAULT_OUTPUT}); never one of the inputs")
+    parser.add_argument("--allow-incomplete", action="store_true",
+                        help="include results of runs that did not complete (flagged on the page) instead of refusing")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        written = write_report(args.results, args.output)
-    except ReportInputError as exc:
+        written = write_report(args.results, args.output, allow_incomplete=args.allow_incomplete)
+    except (ReportInputError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(written)
     return 0

@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
-from pydantic import ValidationError
-
 from .. import frameworks, versions
 from ..errors import MappingError
-from ..results import CaseResult, Environment, PageRecord, ResultsFile
+from ..results import CaseResult, Environment, PageRecord, ResultsFile, ResultsFileError
 from ..verdicts import Verdict
 from .drift import VersionPoint, WrittenFor, written_for
 
@@ -188,6 +186,8 @@ class MergedReport:
     pages: dict[str, PageRecord]
     measurements: dict[MeasurementKey, EnvironmentResult]
     warnings: list[str] = field(default_factory=list)
+    #: environment name -> why its results are incomplete (or that completeness was not recorded)
+    incomplete: dict[str, str] = field(default_factory=dict)
 
     def rows(self, page: str | None = None) -> list[RowView]:
         """Row views in the order the rows first appear in the results (the case files' order)."""
@@ -257,17 +257,28 @@ class MergedReport:
 
 
 def merge(results_files: list[ResultsFile]) -> MergedReport:
-    """Combine results files; refuses two environments of the same name, since names key the measurements."""
+    """Combine results files; refuses two environments of the same name, since names key the measurements.
+
+    A file whose run did not complete (or whose completeness is unknown, schema 1) is merged with a warning
+    and listed in ``incomplete``; :func:`read_results` refuses incomplete files unless asked not to.
+    """
     environments: list[Environment] = []
+    sources: dict[str, str] = {}
     pages: dict[str, PageRecord] = {}
     measurements: dict[MeasurementKey, EnvironmentResult] = {}
     warnings: list[str] = []
+    incomplete: dict[str, str] = {}
     for results in results_files:
         env = results.environment
-        if any(e.name == env.name for e in environments):
-            raise ReportInputError(f"two results files name the environment {env.name!r}; "
+        source = results.describe_source()
+        if env.name in sources:
+            raise ReportInputError(f"{sources[env.name]} and {source} both name the environment {env.name!r}; "
                                    "each environment must appear once")
+        sources[env.name] = source
         environments.append(env)
+        if results.run.complete is not True:
+            incomplete[env.name] = results.run.describe()
+            warnings.append(f"environment {env.name!r} ({source}): {results.run.describe()}")
         for page in results.pages:
             if page.id not in pages:
                 pages[page.id] = page
@@ -277,13 +288,13 @@ def merge(results_files: list[ResultsFile]) -> MergedReport:
         for result in results.results:
             measurement = EnvironmentResult(result, env)
             if measurement.key in measurements:
-                raise ReportInputError(f"environment {env.name!r} reports page {result.page!r} row {result.row!r} "
-                                       f"on {result.framework} {result.framework_version} twice")
+                raise ReportInputError(f"{source}: environment {env.name!r} reports page {result.page!r} row "
+                                       f"{result.row!r} on {result.framework} {result.framework_version} twice")
             measurements[measurement.key] = measurement
     unknown_pages = sorted({m.result.page for m in measurements.values()} - set(pages))
     if unknown_pages:
         warnings.append(f"results name pages no results file describes: {', '.join(unknown_pages)}")
-    return MergedReport(environments, pages, measurements, warnings)
+    return MergedReport(environments, pages, measurements, warnings, incomplete)
 
 
 @dataclass(frozen=True)
@@ -346,20 +357,17 @@ def expand_results_paths(paths: Iterable[Path | str]) -> list[Path]:
     return expanded
 
 
-def read_results(paths: Iterable[Path | str]) -> list[ResultsFile]:
-    """Read results files (or directories of them); any problem becomes one :class:`ReportInputError`."""
+def read_results(paths: Iterable[Path | str], *, allow_incomplete: bool = False) -> list[ResultsFile]:
+    """Read results files (or directories of them); any problem becomes one :class:`ReportInputError` naming
+    the file. A file from a run that did not complete is refused unless ``allow_incomplete``."""
     files = []
     for path in expand_results_paths(paths):
         try:
-            files.append(ResultsFile.read(path))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise ReportInputError(f"{path}: not a results file this suite writes: {where}: {err['msg']}") from None
-        except UnicodeDecodeError:
-            raise ReportInputError(f"{path}: not UTF-8 text") from None
-        except ValueError as exc:  # bad JSON, or the schema_version check in ResultsFile.read
-            raise ReportInputError(f"{path}: {exc}" if str(path) not in str(exc) else str(exc)) from None
-        except OSError as exc:
-            raise ReportInputError(f"{path}: cannot read: {exc.strerror}") from None
+            results = ResultsFile.read(path)
+        except ResultsFileError as exc:
+            raise ReportInputError(str(exc)) from None
+        if results.run.complete is False and not allow_incomplete:
+            raise ReportInputError(f"{path}: {results.run.describe()}; rerun it, or pass --allow-incomplete to "
+                                   "report it marked as incomplete")
+        files.append(results)
     return files

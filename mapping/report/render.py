@@ -18,7 +18,7 @@ from typing import Iterable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .. import frameworks, versions
+from .. import atomic, frameworks, versions
 from ..results import PageRecord
 from ..verdicts import Verdict
 from .merge import NO_VERDICT, OUTCOMES, MergedReport, RowView, merge, read_results
@@ -192,10 +192,15 @@ def render(merged: MergedReport) -> str:
     )
 
 
-def write_report(results_paths: Iterable[Path | str], html_path: Path | str) -> Path:
-    """Read results files (or directories of them), merge, render, and write the HTML; returns its path."""
-    html = render(merge(read_results(results_paths)))
-    html_path = Path(html_path)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(html, encoding="utf-8")
-    return html_path
+def write_report(results_paths: Iterable[Path | str], html_path: Path | str, *,
+                 allow_incomplete: bool = False) -> Path:
+    """Read results files (or directories of them), merge, render, and write the HTML; returns its path.
+
+    The HTML is written atomically; an output path that is one of the inputs (or not an .html file) is
+    refused before anything is read. Results of a run that did not complete are refused unless
+    ``allow_incomplete``, and then flagged on the page.
+    """
+    results_paths = list(results_paths)
+    html_path = atomic.refuse_overwriting(html_path, results_paths, suffixes=(".html", ".htm"), what="report")
+    html = render(merge(read_results(results_paths, allow_incomplete=allow_incomplete)))
+    return atomic.write_text(html_path, html)
