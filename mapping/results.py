@@ -6,8 +6,10 @@ model so that reading a file written by another version fails with a clear messa
 
 Schema 2 adds ``run``: whether the run that wrote the file completed (every selected case ran, nothing
 interrupted it, every case file was collected), and what selected its cases. Files of schema 1 are still
-read; their completeness is unknown (``run.complete`` is None). Files are written atomically
-(:mod:`mapping.atomic`), so a reader never sees a half-written one.
+read; their completeness is unknown (``run.complete`` is None). Schema 3 adds to each result the figure that
+decided its verdict (``deciding``), the caveats measured around its headline claim (``caveats``) and the
+recipes executed for it with their source (``recipes``); older files read with those empty. Files are
+written atomically (:mod:`mapping.atomic`), so a reader never sees a half-written one.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from . import atomic
 from .errors import MappingError, UsageError, clip, show
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: A results file larger than this is refused unread (the all-in-one run writes about 0.5 MB).
 MAX_RESULTS_BYTES = 256 << 20
 #: Older schema versions this suite still reads (and how: see :meth:`ResultsFile.read`).
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
 
 #: An environment name is a file name in the results folder (``reports/results/<name>.json``) and a key in the
 #: report: letters, digits, ``.``, ``_``, ``+``, ``-``; no path separators, not empty, not starting with a dot.
@@ -128,6 +130,43 @@ class Figures(_Model):
     tolerance: float | None = None
 
 
+class DecidingFigure(_Model):
+    """The one comparison that decided a verdict, with what it means: e.g. "one step from a zero state,
+    training vs no dropout" = 0.302 against "a difference is an effect when above" 1e-3."""
+
+    label: str  # what was compared, in words
+    value: float | None  # the measured figure (None when not finite)
+    compared_with: str  # "the float64 reference", "no dropout", "the other framework", ...
+    threshold: float | None = None  # the tolerance or effect threshold actually applied
+    test: str = ""  # how value and threshold decide, e.g. "|a - e| <= tol * (1 + |e|)" or "effect when > threshold"
+    holds: bool | None = None  # whether the figure passed its test
+
+
+class CaveatRecord(_Model):
+    """One probe beyond the headline claim, measured on one framework."""
+
+    probe: str  # the probe's name in the vocabulary
+    kind: str  # defaults, input_forms, edge_values, errors, recipe_variants, semantics, initial_weights, ...
+    title: str  # what was probed, in words
+    behaviour: str  # what was measured, in words (the string a case records)
+    figure: float | None = None  # the number behind it, where there is one
+    figure_label: str | None = None
+    trap: bool = False  # this framework's behaviour is a trap for a porting engineer
+    bites: bool = False  # the caveat matters for this row (a trap, or the sides behave differently)
+
+
+class RecipeRecord(_Model):
+    """A recipe shown to users, as executed for this case on this framework."""
+
+    name: str
+    framework: str  # the framework whose API the recipe is written in
+    source: str  # the code, exactly as executed
+    executed: bool
+    ok: bool | None = None  # its result matched what it is compared with
+    max_abs: float | None = None
+    compared_with: str | None = None
+
+
 class CaseResult(_Model):
     """One case measured on one framework."""
 
@@ -150,10 +189,13 @@ class CaseResult(_Model):
     recipe: str | None = None
     reproduce: str | None = None
     duration_s: float
+    deciding: DecidingFigure | None = None
+    caveats: list[CaveatRecord] = []
+    recipes: list[RecipeRecord] = []
 
 
 class ResultsFile(_Model):
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     environment: Environment
     run: RunStatus = Field(default_factory=RunStatus)
     pages: list[PageRecord]
@@ -195,7 +237,8 @@ class ResultsFile(_Model):
             raise ResultsFileError(path, f"results schema_version {show(version)}, this suite reads "
                                    f"{', '.join(map(str, READABLE_VERSIONS))}")
         if version == 1:  # no run status: completeness unknown
-            data = {**data, "schema_version": SCHEMA_VERSION, "run": {"complete": None}}
+            data = {**data, "run": {"complete": None}}
+        data = {**data, "schema_version": SCHEMA_VERSION}  # 1 and 2 lack only fields that default to empty
         try:
             parsed = cls.model_validate(data)
         except ValidationError as exc:
