@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("mapping.audit.cli", "audit a mapping page against the case files"),
     "faults": ("mapping.faults.cli", "inject harness faults and show which cases catch each"),
     "measure": ("mapping.measure", "largest error per framework and dtype over the grid (--gradients: gradients)"),
+    "convert": ("mapping.convert.cli", "convert a checkpoint's recurrent layers to another framework and verify the port"),
 }
 
 

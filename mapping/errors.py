@@ -94,3 +94,8 @@ class CaseInputError(MappingError, ValueError):
 
 class UsageError(MappingError, ValueError):
     """A command was asked for something it refuses (an output that is one of its inputs, a bad name)."""
+
+
+class CheckpointError(MappingError, ValueError):
+    """A checkpoint file ``mapping convert`` cannot use: not a checkpoint of its format, no recurrent layer in it,
+    several and none named, shapes that fit no configuration; the message names the file (and the tensor)."""
