@@ -86,18 +86,18 @@ def infer_native(group: NativeGroup, read: Callable[[LayerSpec, dict], Canonical
         cells.setdefault((int(match["layer"]), 1 if match["reverse"] else 0), {})[match["name"]] = arr
     layers = sorted({layer for layer, _ in cells})
     if layers != list(range(len(layers))):
-        raise CheckpointError(f"{where}: layers {layers} are not numbered 0 to {len(layers) - 1}: a layer is missing")
+        raise CheckpointError(f"{_place(where)}: layers {layers} are not numbered 0 to {len(layers) - 1}: a layer is missing")
     directions = 2 if any(d for _, d in cells) else 1
     for layer, direction in itertools.product(layers, range(directions)):
         missing = [n for n in ("weight_ih", "weight_hh") if n not in cells.get((layer, direction), {})]
         if missing:
-            raise CheckpointError(f"{where}: no {_native(missing[0], layer, direction)} although other layers or "
+            raise CheckpointError(f"{_place(where)}: no {_native(missing[0], layer, direction)} although other layers or "
                                   "directions have one: the checkpoint is incomplete")
     first = cells[0, 0]
     w_ih, w_hh = first["weight_ih"], first["weight_hh"]
     for name, arr in (("weight_ih", w_ih), ("weight_hh", w_hh)):
         if arr.ndim != 2:
-            raise CheckpointError(f"{where}: {_native(name, 0, 0)} has shape {arr.shape}; a recurrent weight is a matrix")
+            raise CheckpointError(f"{where}{_native(name, 0, 0)} has shape {arr.shape}; a recurrent weight is a matrix")
     evidence = []
     fields: dict[str, Any] = {}
     if "weight_hr" in first:
@@ -107,7 +107,7 @@ def infer_native(group: NativeGroup, read: Callable[[LayerSpec, dict], Canonical
         evidence.append(f"proj_size={proj}, hidden_size={hidden}: {_native('weight_hr', 0, 0)} {w_hr.shape}")
     else:
         hidden = w_hh.shape[1]
-    op = _op_for(w_hh.shape[0], hidden, f"{where}: {_native('weight_hh', 0, 0)} {w_hh.shape}")
+    op = _op_for(w_hh.shape[0], hidden, f"{where}{_native('weight_hh', 0, 0)} {w_hh.shape}")
     if "proj_size" in op.spec.model_fields and "proj_size" not in fields:
         fields["proj_size"] = 0
         evidence.append(f"proj_size=0: no {_native('weight_hr', 0, 0)}")
@@ -197,6 +197,11 @@ def infer_keras(layers: list[KerasLayer], *, where: str, options: dict[str, Any]
 
 
 # --- shared --------------------------------------------------------------------------------------------------------
+def _place(where: str) -> str:
+    """``where`` (``file: encoder.rnn.`` or ``file: ``) as the subject of a message: ``file: encoder.rnn``."""
+    return where.rstrip(" :.")
+
+
 def _array(value: Any, where: str) -> np.ndarray:
     arr = np.asarray(value)
     if arr.dtype.kind != "f" and arr.dtype.name != "bfloat16":
@@ -232,14 +237,14 @@ def _settle(op: ops.Op, fields: dict[str, Any], read: Callable[[LayerSpec], Cano
     assumed = []
     for name in options:
         if name not in op.spec.model_fields:
-            raise CheckpointError(f"{where}: option {name!r} does not apply to {op.label}")
+            raise CheckpointError(f"{_place(where)}: option {name!r} does not apply to {op.label}")
     fixed = fixed or {}
     for name, info in op.spec.model_fields.items():
         if name in LayerSpec.model_fields or name in fields or name in layout_fields(op):
             continue
         if name in fixed:
             if name in options and options[name] != fixed[name]:
-                raise CheckpointError(f"{where}: {name}={options[name]!r} cannot be: the source's {op.label} class "
+                raise CheckpointError(f"{_place(where)}: {name}={options[name]!r} cannot be: the source's {op.label} class "
                                       f"fixes {name}={fixed[name]!r}")
             options[name] = fixed[name]
             evidence.append(f"{name}={fixed[name]!r}: fixed by the source's {op.label} class")
@@ -263,7 +268,7 @@ def _settle(op: ops.Op, fields: dict[str, Any], read: Callable[[LayerSpec], Cano
         except Exception as exc:  # noqa: BLE001 - any failure means the tensors do not fit this candidate
             errors.append(one_line(exc) or type(exc).__name__)
     if not fitting:
-        raise CheckpointError(f"{where}: shapes fit no {op.label} configuration: {errors[0] if errors else 'none tried'}")
+        raise CheckpointError(f"{_place(where)}: shapes fit no {op.label} configuration: {errors[0] if errors else 'none tried'}")
     if len(fitting) > 1:
         defaults = {name: op.spec.model_fields[name].default for name in open_fields}
         chosen = next((f for f in fitting if f[2] == defaults), fitting[0])

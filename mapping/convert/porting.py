@@ -142,7 +142,7 @@ def refusal_message(source: Stack, source_format: CheckpointFormat, target_forma
     """The reason, the targets that can hold the stack, and the suite's recipe for the missing feature."""
     able = []
     for fmt in formats.FORMATS.values():
-        if fmt is target_format:
+        if fmt is target_format or fmt is source_format:  # the source's own framework holds it: no news
             continue
         spec = source.spec.replace(dtype=fmt.write_dtype(source.spec.dtype))
         weights = CanonicalWeights(spec=spec, cells=source.weights.cells)
@@ -151,7 +151,8 @@ def refusal_message(source: Stack, source_format: CheckpointFormat, target_forma
             able.append(fmt.label)
     message = (f"cannot convert {source.summary()} to {target_format.label}: {reason}. Nothing was written. "
                f"Nearest alternative: " + (f"convert to {' or '.join(able)}, which can hold it" if able else
-                                           "no framework here holds it as it is"))
+                                           f"no other framework here holds it as it is (keep it in "
+                                           f"{source_format.label})"))
     culprit = _culprit(source, target_format)
     if culprit and cases is not None:
         recipes = caveat_data.recipes_for_field(culprit, source.framework, target_format.framework, source.spec.op,

@@ -54,7 +54,7 @@ class NativeFormat(CheckpointFormat):
         prefix = group.prefix
         w_hh = group.arrays.get("weight_hh_l0", group.arrays.get("weight_hh"))
         sketch = f"{group.form}, weight_hh {tuple(np.shape(w_hh)) if w_hh is not None else '?'}"
-        where = f"{path}: {prefix or '(top level) '}"
+        where = f"{path}: {prefix}"
 
         def make(options: dict[str, Any]) -> Stack:
             found = infer.infer_native(group, read, where=where, options=options, fixed=fixed)
