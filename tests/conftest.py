@@ -10,11 +10,6 @@ settings.register_profile("nightly", max_examples=2000, deadline=None, print_blo
 settings.load_profile("ci")
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "convert_grid: the full mapping convert grid (runs only when selected with "
-                                       "-m convert_grid)")
-
-
 def pytest_collection_modifyitems(config, items):
     """Tests marked convert_grid run only when the marker expression names them (CI selects no marker)."""
     if "convert_grid" in (config.option.markexpr or ""):

@@ -84,8 +84,17 @@ def case_items() -> list[tuple[str, set[str]]]:
     return items
 
 
+def declared_markers() -> list[str]:
+    """The markers pyproject.toml declares for the harness tests (``convert_grid``)."""
+    import tomllib
+
+    ini = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    return [line.split(":", 1)[0].strip() for line in ini.get("markers", [])]
+
+
 def check_pytest_arguments(args: list[str]) -> None:
-    """-m/-k parse with pytest's grammar and select at least one case; paths exist."""
+    """-m/-k parse with pytest's grammar and select at least one case (or, for -m, a declared marker); paths
+    exist."""
     from _pytest.mark.expression import Expression
 
     rest = list(args)
@@ -97,6 +106,7 @@ def check_pytest_arguments(args: list[str]) -> None:
             compiled = Expression.compile(expression)
             if arg == "-m":
                 hits = [markers for _, markers in case_items() if compiled.evaluate(lambda n, **kw: n in markers)]
+                hits += [m for m in declared_markers() if compiled.evaluate(lambda n, **kw: n == m)]
             else:
                 hits = [kw for kw, _ in case_items()
                         if compiled.evaluate(lambda n, **kw_: n.lower() in kw.lower())]

@@ -96,7 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_intermixed_args(argv)  # SOURCE --to mindspore TARGET: options between the files
+    args, extra = parser.parse_known_args(argv)
+    if args.target is None and len(extra) == 1 and not extra[0].startswith("-"):  # SOURCE --to mindspore TARGET
+        args.target = Path(extra.pop())
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.target is None and not args.list:
         parser.error("name the TARGET file to write (or give --list to see what SOURCE holds)")
     for name, value in (("--batch", args.batch), ("--steps", args.steps)):
@@ -192,12 +196,12 @@ def _print_verification(result: Verification, source: Stack, target: Stack, inpu
               f"({run.worst_field}), tol {run.tol:.0e}: {'ok' if run.within else 'OUT OF TOLERANCE'}{padded}")
     for variant, value in result.direct.items():
         print(f"  target vs source, {variant}: max |diff| {value:.3g}")
-    worst = [w for w in (result.worst("source"), result.worst("target")) if w is not None]
     if result.holds:
-        figure = max(worst, key=lambda r: r.max_abs)
-        print(f"  the port holds: largest difference {figure.max_abs:.3g} "
-              f"({frameworks.get(figure.framework).label}), within its tolerance {figure.tol:.0e} "
-              f"({result.seconds:.1f} s)")
+        figure = max(result.runs, key=lambda r: r.max_abs)
+        closest = max(result.runs, key=lambda r: r.max_abs / r.tol)
+        print(f"  the port holds: largest difference {figure.max_abs:.3g} ({frameworks.get(figure.framework).label}, "
+              f"{figure.variant}), within its tolerance {figure.tol:.0e}; closest to its tolerance: "
+              f"{closest.max_abs / closest.tol:.2g} of it ({result.seconds:.1f} s)")
     else:
         print(f"  the port does NOT hold ({result.seconds:.1f} s)")
 
