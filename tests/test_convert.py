@@ -273,6 +273,18 @@ def test_a_nested_training_checkpoint_and_a_keras_model_with_other_layers(tmp_pa
     assert code == 0 and "num_layers=2" in out and "the port holds" in out
 
 
+def test_a_cell_stays_a_cell_between_native_formats(tmp_path, capsys):
+    need("torch", "mindspore")
+    import torch
+
+    torch.save({f"dec.cell.{k}": v for k, v in torch.nn.LSTMCell(3, 5).state_dict().items()}, tmp_path / "c.pt")
+    code, out, _ = run_cli(capsys, tmp_path / "c.pt", tmp_path / "c.ckpt", "--verify", "--steps", 3)
+    assert code == 0 and "inferred LSTM cell input_size=3 hidden_size=5" in out and "weight_hh (20, 5)" in out
+    assert "mindspore.nn.LSTMCell(input_size=3, hidden_size=5, has_bias=True)" in out and "the port holds" in out
+    assert read_stack(tmp_path / "c.ckpt")[0].members == ("dec.cell.weight_ih", "dec.cell.weight_hh",
+                                                          "dec.cell.bias_ih", "dec.cell.bias_hh")
+
+
 def test_list_shows_the_stacks(sources, capsys):
     code, out, _ = run_cli(capsys, sources["mindspore"], "--list")
     assert code == 0 and "encoder.rnn.: LSTM input_size=3 hidden_size=4 num_layers=2 bidirectional=True" in out

@@ -78,6 +78,10 @@ def infer_native(group: NativeGroup, read: Callable[[LayerSpec, dict], Canonical
     ``fixed``: per op, the fields the framework's class fixes (its adapter's table: ``torch.nn.LSTM`` is tanh and
     sigmoid)."""
     arrays = {k: _array(v, f"{where}{k}") for k, v in group.arrays.items()}
+
+    def named(name: str, layer: int, direction: int) -> str:  # as the file names it (a cell has no _l0)
+        return name if group.form == "cell" else _native(name, layer, direction)
+
     if group.form == "cell":
         arrays = {f"{k}_l0": v for k, v in arrays.items()}
     cells: dict[tuple[int, int], dict[str, np.ndarray]] = {}
@@ -91,29 +95,29 @@ def infer_native(group: NativeGroup, read: Callable[[LayerSpec, dict], Canonical
     for layer, direction in itertools.product(layers, range(directions)):
         missing = [n for n in ("weight_ih", "weight_hh") if n not in cells.get((layer, direction), {})]
         if missing:
-            raise CheckpointError(f"{_place(where)}: no {_native(missing[0], layer, direction)} although other layers or "
+            raise CheckpointError(f"{_place(where)}: no {named(missing[0], layer, direction)} although other layers or "
                                   "directions have one: the checkpoint is incomplete")
     first = cells[0, 0]
     w_ih, w_hh = first["weight_ih"], first["weight_hh"]
     for name, arr in (("weight_ih", w_ih), ("weight_hh", w_hh)):
         if arr.ndim != 2:
-            raise CheckpointError(f"{where}{_native(name, 0, 0)} has shape {arr.shape}; a recurrent weight is a matrix")
+            raise CheckpointError(f"{where}{named(name, 0, 0)} has shape {arr.shape}; a recurrent weight is a matrix")
     evidence = []
     fields: dict[str, Any] = {}
     if "weight_hr" in first:
         w_hr = first["weight_hr"]
         hidden, proj = (w_hr.shape[1], w_hr.shape[0]) if w_hr.ndim == 2 else (0, 0)
         fields["proj_size"] = proj
-        evidence.append(f"proj_size={proj}, hidden_size={hidden}: {_native('weight_hr', 0, 0)} {w_hr.shape}")
+        evidence.append(f"proj_size={proj}, hidden_size={hidden}: {named('weight_hr', 0, 0)} {w_hr.shape}")
     else:
         hidden = w_hh.shape[1]
-    op = _op_for(w_hh.shape[0], hidden, f"{where}{_native('weight_hh', 0, 0)} {w_hh.shape}")
+    op = _op_for(w_hh.shape[0], hidden, f"{where}{named('weight_hh', 0, 0)} {w_hh.shape}")
     if "proj_size" in op.spec.model_fields and "proj_size" not in fields:
         fields["proj_size"] = 0
-        evidence.append(f"proj_size=0: no {_native('weight_hr', 0, 0)}")
-    evidence.insert(0, f"{op.label}: {_native('weight_hh', 0, 0)} {w_hh.shape} holds {len(op.gates)} gate "
+        evidence.append(f"proj_size=0: no {named('weight_hr', 0, 0)}")
+    evidence.insert(0, f"{op.label}: {named('weight_hh', 0, 0)} {w_hh.shape} holds {len(op.gates)} gate "
                        f"block{'s' if len(op.gates) > 1 else ''} of {hidden} units")
-    evidence.append(f"input_size={w_ih.shape[1]}: {_native('weight_ih', 0, 0)} {w_ih.shape}")
+    evidence.append(f"input_size={w_ih.shape[1]}: {named('weight_ih', 0, 0)} {w_ih.shape}")
     if group.form == "layer":
         evidence.append(f"num_layers={len(layers)}: _l0 to _l{len(layers) - 1}; bidirectional={directions == 2}: "
                         f"{'_reverse arrays' if directions == 2 else 'no _reverse array'}")

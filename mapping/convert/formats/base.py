@@ -154,7 +154,19 @@ class CheckpointFormat(ABC):
         return getattr(importlib.import_module(module), name)
 
 
-def module_table(framework: str) -> dict:
-    """The adapter module's per-op table of layer classes (``_OPS``) for ``framework``."""
+def _table(framework: str) -> dict:
+    """The adapter module's per-op table of layer classes (``_OPS``) for ``framework``: the one place that reads
+    it, so a change of the table's shape is a change here."""
     module = frameworks.get(framework).adapter.split(":")[0]
     return importlib.import_module(module)._OPS
+
+
+def class_names(framework: str) -> dict[str, str]:
+    """op -> the name of ``framework``'s layer class for it (``LSTM``; Keras's ``SimpleRNN``)."""
+    return {op: entry if isinstance(entry, str) else entry[0] for op, entry in _table(framework).items()}
+
+
+def fixed_fields(framework: str, op: str) -> dict[str, Any]:
+    """The spec fields ``framework``'s class for ``op`` fixes (``torch.nn.LSTM``: tanh and sigmoid); Keras: none."""
+    entry = _table(framework)[op]
+    return {} if isinstance(entry, str) else dict(entry[1])

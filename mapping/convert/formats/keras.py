@@ -37,7 +37,7 @@ from ...spec import LayerSpec
 from ...weights import CanonicalWeights
 from .. import infer
 from ..stack import Stack
-from .base import Candidate, CheckpointFormat, Scan, module_table
+from .base import Candidate, CheckpointFormat, Scan, class_names
 
 
 def snake_case(name: str) -> str:
@@ -50,7 +50,7 @@ def op_of_key(key: str, framework: str) -> str | None:
     """The op a Keras layer or cell name says (``lstm_1``, ``gru_cell``, ``forward_simple_rnn``), if any."""
     base = re.sub(r"_\d+$", "", key.rsplit("/", 1)[-1])
     base = base.removesuffix("_cell").removeprefix("forward_").removeprefix("backward_")
-    return {snake_case(cls): op for op, cls in module_table(framework).items()}.get(base)
+    return {snake_case(cls): op for op, cls in class_names(framework).items()}.get(base)
 
 
 def _text(value: Any) -> str:
@@ -165,7 +165,7 @@ class KerasFormat(CheckpointFormat):
         return _numbered(parts[0] or self.class_key(spec), spec.num_layers)
 
     def class_key(self, spec: LayerSpec) -> str:
-        return "bidirectional" if spec.bidirectional else snake_case(module_table(self.framework)[spec.op])
+        return "bidirectional" if spec.bidirectional else snake_case(class_names(self.framework)[spec.op])
 
     # --- the user's code ------------------------------------------------------------------------------------------
     def constructor(self, spec: LayerSpec, name: str = "", form: str = "layer") -> str:
@@ -189,7 +189,7 @@ class KerasFormat(CheckpointFormat):
                 args.append(f"{table[field]}={getattr(spec, field)}")
         args.append("return_sequences=True")
         args += self.layout_arguments(spec)
-        cls = f"{self.module}.layers.{module_table(self.framework)[spec.op]}"
+        cls = f"{self.module}.layers.{class_names(self.framework)[spec.op]}"
         if spec.bidirectional:
             return f"{self.module}.layers.Bidirectional({cls}({', '.join(args)}), name={name!r})"
         return f"{cls}({', '.join(args)}, name={name!r})"
@@ -296,7 +296,7 @@ class Keras3Format(KerasFormat):
         return found, alone
 
     def write(self, handle: Any, spec: LayerSpec, per_cell: dict, dtype: str, names: list[str]) -> None:
-        cls_key = snake_case(module_table(self.framework)[spec.op])
+        cls_key = snake_case(class_names(self.framework)[spec.op])
         key = self.class_key(spec)
         handle.create_group("vars").attrs["name"] = "sequential"
         for layer, name in enumerate(names):
@@ -378,7 +378,7 @@ class Keras2Format(KerasFormat):
     def write(self, handle: Any, spec: LayerSpec, per_cell: dict, dtype: str, names: list[str]) -> None:
         from ... import frameworks
 
-        cls_key = snake_case(module_table(self.framework)[spec.op])
+        cls_key = snake_case(class_names(self.framework)[spec.op])
         handle.attrs["layer_names"] = np.array([n.encode("utf-8") for n in names])
         handle.attrs["backend"] = b"tensorflow"
         handle.attrs["keras_version"] = (frameworks.distribution_version("tf-keras") or "2").encode("utf-8")

@@ -19,7 +19,7 @@ from ...spec import LayerSpec
 from ...weights import CanonicalWeights
 from .. import infer
 from ..stack import Stack
-from .base import Candidate, CheckpointFormat, Scan, module_table
+from .base import Candidate, CheckpointFormat, Scan, class_names, fixed_fields
 
 #: Nested containers of a checkpoint (``{"model": state_dict}``) are joined to the parameter names with this.
 CONTAINER_SEPARATOR = "/"
@@ -42,7 +42,7 @@ class NativeFormat(CheckpointFormat):
     # --- reading ---------------------------------------------------------------------------------------------
     def scan(self, path: Path) -> Scan:
         tensors = self.tensors(path)
-        fixed = {op: table[1] for op, table in module_table(self.framework).items()}
+        fixed = {op: fixed_fields(self.framework, op) for op in class_names(self.framework)}
         read = getattr(converters, f"from_{self.converter}")
         candidates = []
         for group in infer.native_groups(tensors):
@@ -83,7 +83,7 @@ class NativeFormat(CheckpointFormat):
 
     # --- the user's code -----------------------------------------------------------------------------------------
     def layer_class(self, spec: LayerSpec, form: str = "layer") -> str:
-        return module_table(self.framework)[spec.op][0] + ("Cell" if form == "cell" else "")
+        return class_names(self.framework)[spec.op] + ("Cell" if form == "cell" else "")
 
     def constructor(self, spec: LayerSpec, name: str = "", form: str = "layer") -> str:
         adapter = self.adapter_type()
