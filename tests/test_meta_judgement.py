@@ -191,3 +191,26 @@ def test_run_command_refuses_an_unknown_row_framework_or_file(tmp_path, capsys):
     assert code == 2 and "case 'Parameter 1' is measured on ['torch'], not mindspore" in err and not judge.called
     code, out, err, judge = run_main(tmp_path, capsys, str(tmp_path / "missing.yaml"), "Parameter 1", "--framework", "torch")
     assert code == 2 and "missing.yaml" in err and not judge.called
+
+
+@pytest.mark.parametrize("outcome, recorded, status", [
+    (Outcome(Verdict.EQUIVALENT), "equivalent", "passed"),
+    (Outcome(Verdict.DIVERGES), "equivalent", "failed"),
+    (Outcome(Verdict.NOT_APPLICABLE), "not_applicable", "skipped"),
+], ids=["passed", "failed", "skipped"])
+def test_every_judgement_records_version_expected_verdict_and_command(tmp_path, outcome, recorded, status):
+    """What the results file records next to the status: the installed version, the verdict expected for
+    it, and the command that reruns the case, whatever the status."""
+    j = judge_with(tmp_path, outcome, recorded=recorded)
+    assert j.status == status
+    assert j.framework_version == "2.13.0"
+    assert j.expected == Verdict(recorded)
+    assert j.reproduce == shlex.join(["python", "-m", "mapping.run", (tmp_path / "demo.yaml").as_posix(),
+                                      "Parameter 1", "--framework", "torch"])
+
+
+def test_a_missing_framework_still_records_the_expected_verdict_and_command(tmp_path):
+    j = judge_with(tmp_path, recorded="no_counterpart", missing="torch not installed")
+    assert j.status == "skipped" and j.framework_version is None
+    assert j.expected == Verdict.NO_COUNTERPART
+    assert j.reproduce.startswith("python -m mapping.run ") and j.reproduce.endswith("--framework torch")
