@@ -8,7 +8,11 @@ dependency: the protocol is the browser's own (https://chromedevtools.github.io/
     with Browser() as browser:
         page = browser.open(Path("reports/conformance.html").resolve().as_uri(), width=390, height=844)
         page.evaluate("document.documentElement.scrollWidth")
-        page.screenshot(Path("reports/screenshot-390.png"))
+        page.screenshot(Path("reports/screenshots/report-390.png"))
+
+``python -m mapping.report.browser [REPORT]`` opens a report at 1400 and 390 px, writes a screenshot of each first
+screen to ``reports/screenshots/`` and prints the HTML's size, its load time and whether the document fits the
+screen: what a person looks at before trusting a change to the report.
 
 Chromium runs as root here, hence ``--no-sandbox``; a fresh ``--user-data-dir`` and the flags that switch off
 background networking keep it from reaching for a network it does not have.
@@ -16,12 +20,14 @@ background networking keep it from reaching for a network it does not have.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -213,3 +219,46 @@ class Browser:
         page.resize(width, height)
         page.goto(url)
         return page
+
+
+#: The widths the report is checked at: a laptop and a phone.
+WIDTHS = ((1400, 900), (390, 844))
+
+
+def look(report: Path, screenshots: Path) -> list[str]:
+    """Open ``report`` at each of WIDTHS; a screenshot of each first screen and one line of figures per width."""
+    lines = [f"{report}: {report.stat().st_size / 1024:.0f} KiB"]
+    with Browser() as browser:
+        for width, height in WIDTHS:
+            page = browser.open(report.resolve().as_uri(), width=width, height=height)
+            timing = page.load_time_ms()
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            shot = page.screenshot(screenshots / f"{report.stem}-{width}.png")
+            lines.append(f"{width} px: DOMContentLoaded {timing['dom_content_loaded']:.0f} ms, load "
+                         f"{timing['load']:.0f} ms; document {scroll} px wide"
+                         f"{'' if scroll <= width else ' (WIDER THAN THE SCREEN)'}; screenshot {shot}")
+        if browser.console:
+            lines.append("console errors: " + "; ".join(browser.console))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mapping.report.browser",
+                                     description="Screenshots and load time of a report at 1400 and 390 px.")
+    parser.add_argument("report", nargs="?", type=Path, default=Path("reports/conformance.html"))
+    parser.add_argument("--screenshots", type=Path, default=Path("reports/screenshots"),
+                        help="folder for the PNGs (default: reports/screenshots)")
+    args = parser.parse_args(argv)
+    if not args.report.is_file():
+        print(f"error: no report at {args.report}", file=sys.stderr)
+        return 2
+    try:
+        print("\n".join(look(args.report, args.screenshots)))
+    except BrowserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
