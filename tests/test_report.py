@@ -661,6 +661,12 @@ def test_corrected_tables_follow_each_renderings_own_rows(master_results):
     assert html.count('class="export"') == 2 and html.count('data-copy="correction"') == 1
 
 
+def test_a_page_whose_case_file_lists_no_copy_says_coverage_is_not_measured(torch_new):
+    torch_new.pages[:] = [TORCH_PAGE.model_copy(update={"case_file": "cases/dropout_structure.yaml"})]
+    html = render(merge([torch_new]))
+    assert 'class="no-renderings"' in html and 'class="export"' not in html
+
+
 def test_supplements_say_they_are_not_vendor_pages(torch_new):
     supplement = TORCH_PAGE.model_copy(update={"kind": "supplement"})
     torch_new.pages[:] = [supplement]
