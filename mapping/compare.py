@@ -26,6 +26,10 @@ class FieldFigures:
     max_rel: float
     within: float  # fraction of elements within tolerance
     worst_index: tuple[int, ...] | None
+    #: The largest ``|a - e| / (1 + |e|)``: the error on the tolerance test's own scale, so every element is
+    #: within tolerance exactly when this is at most the tolerance (``max_rel`` divides by ``|e|`` alone and
+    #: is large near zero even when the test passes). Infinite where a value is NaN or the shapes differ.
+    max_scaled: float = 0.0
 
     @property
     def shapes_match(self) -> bool:
@@ -55,7 +59,7 @@ def field_figures(
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
-        return FieldFigures(name, actual.shape, expected.shape, np.inf, np.inf, 0.0, None)
+        return FieldFigures(name, actual.shape, expected.shape, np.inf, np.inf, 0.0, None, np.inf)
     diff = np.abs(actual - expected)
     if select is not None:
         select = np.broadcast_to(select, diff.shape)
@@ -79,7 +83,15 @@ def field_figures(
         float(rel[diff > 0].max()) if (diff > 0).any() else 0.0,
         within,
         tuple(int(i) for i in worst),
+        _max_scaled(diff, expected),
     )
+
+
+def _max_scaled(diff: np.ndarray, expected: np.ndarray) -> float:
+    """max ``|a - e| / (1 + |e|)`` over the elements that differ; NaN counts as infinitely far."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.where(diff > 0, diff / (1.0 + np.abs(expected)), 0.0)
+    return float(np.where(np.isnan(scaled), np.inf, scaled).max())
 
 
 def compare_results(

@@ -32,6 +32,7 @@ from .cases import CaseFileError, case_files, case_lines, is_case_file_name, loa
 from .errors import MappingError, UsageError, one_line
 from .results import (
     CaseResult,
+    DecidingFigure,
     Environment,
     Figures,
     PageRecord,
@@ -228,6 +229,7 @@ class CaseItem(pytest.Item):
             recipe=self.case.recipe,
             reproduce=judgement.reproduce or reproduce_command(self.rel, self.case, self.framework),
             duration_s=round(judgement.duration_s, 4),
+            deciding=DecidingFigure(**vars(outcome.deciding)) if outcome and outcome.deciding else None,
         )
         self.user_properties.append((RESULT_KEY, record.model_dump_json()))
         self.user_properties.append((PAGE_KEY, _page_record(case_file, self.rel).model_dump_json()))
@@ -325,19 +327,32 @@ def order_results(results: list[CaseResult], rootpath) -> list[CaseResult]:
 
 def _environment(config) -> Environment:
     versions = {dist: frameworks.distribution_version(dist) for dist in frameworks.REPORTED_DISTRIBUTIONS}
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=config.rootpath, capture_output=True,
-                                text=True, timeout=10).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        commit = None
+    commit, dirty = _suite_commit(config.rootpath)
     return Environment(
         name=config.getoption("--environment-name"),
         python=platform.python_version(),
         platform=platform.platform(),
         frameworks=versions,
         suite_commit=commit,
+        suite_dirty=dirty,
         time=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
+
+
+def _suite_commit(rootpath) -> tuple[str | None, bool | None]:
+    """The suite's commit, and whether tracked files differ from it (None where git cannot tell)."""
+    def git(*args: str) -> subprocess.CompletedProcess | None:
+        try:
+            return subprocess.run(["git", *args], cwd=rootpath, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    head = git("rev-parse", "--short", "HEAD")
+    commit = head.stdout.strip() or None if head and head.returncode == 0 else None
+    if commit is None:
+        return None, None
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return commit, (bool(status.stdout.strip()) if status and status.returncode == 0 else None)
 
 
 def _selection(config) -> list[str]:

@@ -8,7 +8,8 @@ Schema 2 adds ``run``: whether the run that wrote the file completed (every sele
 interrupted it, every case file was collected), and what selected its cases. Files of schema 1 are still
 read; their completeness is unknown (``run.complete`` is None). Schema 3 adds to each result the figure that
 decided its verdict (``deciding``), the caveats measured around its headline claim (``caveats``) and the
-recipes executed for it with their source (``recipes``); older files read with those empty. Files are
+recipes executed for it with their source (``recipes``), and to the environment whether the suite's tracked
+files differed from its commit (``suite_dirty``); older files read with those empty. Files are
 written atomically (:mod:`mapping.atomic`), so a reader never sees a half-written one.
 """
 
@@ -76,6 +77,8 @@ class Environment(_Model):
     platform: str
     frameworks: dict[str, str | None]  # distribution -> version, None when not installed
     suite_commit: str | None
+    #: Tracked files differed from ``suite_commit`` when the run started (None: not recorded, or no git).
+    suite_dirty: bool | None = None
     time: str  # ISO 8601, UTC
 
 

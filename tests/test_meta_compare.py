@@ -260,7 +260,7 @@ def test_measurement_differs_and_expect():
 
 def test_figures_of_a_shape_mismatch_and_of_empty_fields():
     wrong = compare.field_figures("h_n", np.zeros((2, 3)), np.zeros((3, 2)), TOL)
-    assert wrong == compare.FieldFigures("h_n", (2, 3), (3, 2), np.inf, np.inf, 0.0, None)
+    assert wrong == compare.FieldFigures("h_n", (2, 3), (3, 2), np.inf, np.inf, 0.0, None, max_scaled=np.inf)
     empty = compare.field_figures("c_n", np.zeros((0, 3)), np.zeros((0, 3)), TOL)
     assert empty == compare.FieldFigures("c_n", (0, 3), (0, 3), 0.0, 0.0, 1.0, None)
 
@@ -285,7 +285,7 @@ def test_identical_fields_have_zero_relative_error():
     f = compare.field_figures("x", np.ones(4), np.ones(4), TOL)
     assert (f.max_abs, f.max_rel, f.within, f.worst_index) == (0.0, 0.0, 1.0, (0,))
     assert dataclasses.asdict(f) == {"field": "x", "shape_actual": (4,), "shape_expected": (4,), "max_abs": 0.0,
-                                     "max_rel": 0.0, "within": 1.0, "worst_index": (0,)}
+                                     "max_rel": 0.0, "within": 1.0, "worst_index": (0,), "max_scaled": 0.0}
 
 
 def test_mismatch_line_says_how_much_is_out_of_tolerance():

@@ -61,7 +61,19 @@ def _run(ctx: CheckContext, name: str, rate: float, setup: Setup, layers: int, s
     return result.output, result.h_n, problem.reference()
 
 
-def fingerprint(ctx: CheckContext, name: str | None, rate: float, setup: Setup, m: Measurement) -> str:
+#: The order the fingerprint's tests run in: the first that shows an effect names the fingerprint.
+ORDER = ("inputs", "recurrent", "between_layers")
+
+
+def deciding_test(a: str, b: str) -> str | None:
+    """The fingerprint test that tells ``a`` from ``b``: the earlier of their own tests ("none" has none)."""
+    tests = [ORDER.index(f) for f in (a, b) if f in ORDER]
+    return ORDER[min(tests)] if tests else None
+
+
+def fingerprint(ctx: CheckContext, name: str | None, rate: float, setup: Setup, m: Measurement,
+                decisive: str | None = None) -> str:
+    """The fingerprint of ``name``; the effect measured by the test ``decisive`` is marked as deciding."""
     if name is None or name not in ctx.adapter.constructor_parameters(ctx.op):
         return "none"
     one_step, _, ref1 = _run(ctx, name, rate, setup, 1, 1, True)
@@ -74,15 +86,16 @@ def fingerprint(ctx: CheckContext, name: str | None, rate: float, setup: Setup, 
         inference2, _, ref2 = _run(ctx, name, rate, setup, 2, setup.steps, False)
         ignored = m.compare("inference mode ignores dropout (2 layers)", inference2, ref2.output) and ignored
     m.expect(ignored, f"{ctx.framework}'s {name} acts in inference mode")
-    if m.differs("training, 1 layer, 1 step vs no dropout", one_step, ref1.output):
+    if m.differs("training, 1 layer, 1 step vs no dropout", one_step, ref1.output,
+                 decide=decisive == "inputs"):
         return "inputs"
-    if m.differs("training, 1 layer, many steps vs no dropout", many, refn.output):
+    if m.differs("training, 1 layer, many steps vs no dropout", many, refn.output, decide=decisive == "recurrent"):
         return "recurrent"
     if ctx.adapter.field_for(ctx.op, name) != "layer_dropout":
         return "none"
     out2, h2, ref2 = _run(ctx, name, rate, setup, 2, setup.steps, True)
     first_layer_same = not m.differs("training, 2 layers: first layer's final h", h2[0], ref2.h_n[0])
-    second_changed = m.differs("training, 2 layers: output", out2, ref2.output)
+    second_changed = m.differs("training, 2 layers: output", out2, ref2.output, decide=decisive == "between_layers")
     return "between_layers" if first_layer_same and second_changed else "none"
 
 
@@ -92,9 +105,9 @@ def dropout_structure(args: DropoutArgs, ctx: CheckContext) -> Outcome:
     fw = ctx.framework
     m = ctx.measurement()
     name = per_framework(args.names, fw)
-    measured = fingerprint(ctx, name, args.rate, args.setup, m)
     recorded = args.behaviour[fw]
     other = args.counterpart[fw]
+    measured = fingerprint(ctx, name, args.rate, args.setup, m, deciding_test(recorded, args.behaviour[other]))
     m.note(f"{fw} {name or '(no parameter)'}: drops {measured}; {other} side recorded as {args.behaviour[other]}")
     m.expect(measured == recorded, f"{fw}'s {name} now drops {measured}, the case records {recorded}")
     same = measured == args.behaviour[other] and measured != "none"

@@ -137,6 +137,9 @@ def measure_structure(ctx: CheckContext, name: str, structure: str, args: Dropou
     ok = np.all(within_tolerance(out[:, None, :], candidates[None, :, :], m.tol), axis=2)  # (batch, patterns)
     explained = ok.any(axis=1)
     share = float(explained.mean())
+    m.decide(f"samples explained by one kept/dropped pattern with dropout on {structure.replace('_', ' ')}", share,
+             compared_with="every sample (1.0)", threshold=1.0, test="the structure holds when every sample is explained",
+             holds=share == 1.0)
     masks = "per_gate" if structure == "recurrent" else "one_for_all_gates"
     m.note(f"{share:.1%} of {args.batch} samples match one kept/dropped pattern on {structure} "
            f"({masks.replace('_', ' ')}, kept values scaled by 1/(1-p) = {1 / (1 - args.rate):.4f})")
@@ -153,6 +156,10 @@ def measure_structure(ctx: CheckContext, name: str, structure: str, args: Dropou
         constant = float(np.mean(np.all(kept == kept[:, :1], axis=1)))
         parts.append(f"shared_across_time={str(constant == 1.0).lower()}")
         m.note(f"constant over time in {constant:.1%} of samples")
+        if f"structure={structure}" in args.convention.split():  # the structure agrees: the masks over time decide
+            m.decide("samples whose mask is the same at every step", constant, compared_with="every sample (1.0)",
+                     threshold=1.0, test="one mask per sequence when every sample's mask is constant over time",
+                     holds=constant == 1.0)
     parts.append(f"shared_across_batch={str(per_batch).lower()}")
     m.note(f"{distinct} distinct mask patterns across the batch; dropped fraction {dropped:.4f} (p = {args.rate})")
     if not per_batch:

@@ -57,17 +57,26 @@ def _check_properties(m: Measurement, label: str, kernel_t, recurrent_t, bias, a
         limit = np.sqrt(6.0 / (f + 4 * h))
         ok, implied = uniform_fit(kernel_t, limit)
         m.note(f"{label}: kernel looks U(-a, a) with a = {implied:.4f}; glorot_uniform a = {limit:.4f}")
+        m.decide(f"{label}: the bound a of U(-a, a) implied by the kernel's variance", implied,
+                 compared_with="glorot_uniform's bound", threshold=limit,
+                 test="range, mean and variance within six standard errors of U(-a, a)", holds=ok)
         return ok
     if what == "recurrent_kernel":
         err = orthogonality_error(recurrent_t.T)
         m.note(f"{label}: max |R R^T - I| = {err:.2e}")
+        m.decide(f"{label}: max |R Rᵀ − I|", err, compared_with="an orthogonal matrix", threshold=1e-5,
+                 test="orthogonal when below the threshold", holds=err < 1e-5)
         return err < 1e-5
     gates = bias.reshape(4, h)
     others = float(np.abs(gates[[0, 2, 3]]).max())
     forget = gates[1]
     m.note(f"{label}: max |bias| outside the forget gate {others:.3g}; forget gate bias in "
            f"[{forget.min():.3g}, {forget.max():.3g}]")
-    return others == 0.0 and bool(np.all(forget == (1.0 if forget_one else 0.0)))
+    holds = others == 0.0 and bool(np.all(forget == (1.0 if forget_one else 0.0)))
+    m.decide(f"{label}: largest |bias − expected|", max(others, float(np.abs(forget - (1.0 if forget_one else 0.0)).max())),
+             compared_with=f"zeros, {'ones' if forget_one else 'zeros'} in the forget gate", threshold=0.0,
+             test="exactly equal", holds=holds)
+    return holds
 
 
 def _fresh(ctx: CheckContext, spec, **options):

@@ -47,9 +47,14 @@ def default_layout_check(args: LayoutArgs, ctx: CheckContext) -> Outcome:
         right = problem.replace(spec=problem.spec.replace(batch_first=True), x=keras_layout).reference()
         gap = float(np.abs(wrong.output - right.output).max())  # same (batch, time) positions
         m.note(f"a (batch, time, features) input fed with the default runs without error and is off by {gap:.3g}")
+        m.decide("a (batch, time, features) input fed to the default layer: largest |output difference|", gap,
+                 compared_with="the reference for that input read as batch-first", threshold=m.tol,
+                 test="the same result when the difference is within tolerance", holds=gap <= m.tol)
     present = [name for name in args.absent.get(fw, []) if name in params]
     for name in present:
         m.note(f"the row says there is no {name!r}, but the constructor has it (default {params[name]!r})")
+        m.decide(f"a constructor parameter {name!r}", None, compared_with="the row, which says there is none",
+                 holds=False)
     claimed = args.claimed_default.get(fw)
     m.note(f"default input layout: {layout}; the row states {claimed}")
     holds = m.ok and claimed == layout and not present

@@ -31,7 +31,7 @@ from ..problem import Problem
 from ..tolerances import forward_tolerance
 from ..verdicts import Verdict
 from ..weights import random_inputs, random_weights
-from . import CheckContext, Outcome, register
+from . import CheckContext, Measurement, Outcome, register
 from .arguments import Args, covers
 
 Scenario = Literal["right", "left", "equal", "length_one"]
@@ -119,7 +119,6 @@ def describe(classes: dict[str, str]) -> str:
 def padding_semantics(args: PaddingArgs, ctx: CheckContext) -> Outcome:
     """Classify what this framework outputs at padded steps and keeps as final state, against the reference."""
     fw = ctx.framework
-    m = ctx.measurement()
     problem = _problem(ctx.op, args.bidirectional)
     x = problem.x
     lengths = LENGTHS[args.scenario]
@@ -132,10 +131,17 @@ def padding_semantics(args: PaddingArgs, ctx: CheckContext) -> Outcome:
     expected, real, expected_finals = _expected(problem, lengths, left)
     result = _run(ctx, problem, lengths, left)
     tol = ctx.tolerance or forward_tolerance(fw, problem.spec.dtype, padded=True)
+    m = Measurement(fw, problem.spec.dtype, tol=tol)  # the tolerance the classification applies
     classes = classify(result.output, result.states, expected, real, expected_finals, problem.reference().output,
                        tol)
     out = result.output
-    m.compare("real steps", np.where(real[..., None], out, 0), np.where(real[..., None], expected, 0))
+    m.compare("real steps", np.where(real[..., None], out, 0), np.where(real[..., None], expected, 0),
+              decide=classes["real"] != "match", against="the reference run on each sample's real steps")
+    if classes["real"] == "match" and classes["final"] == "last_real":
+        padded = out[~real]
+        m.decide("padded output steps: largest |value|", float(np.abs(padded).max()) if padded.size else 0.0,
+                 compared_with="zeros (what a length mechanism that skips padding outputs)", threshold=0.0,
+                 test="zeros when every padded value is exactly 0", holds=classes["padded"] in ("zeros", "none"))
     measured = describe(classes)
     m.note(f"{args.scenario} padding, {'bidirectional' if args.bidirectional else 'one direction'}, "
            f"lengths {lengths}: {measured}")

@@ -120,6 +120,8 @@ def renamed_call_argument(args: RenamedCallArgumentArgs, ctx: CheckContext) -> O
     expected = problem.reference()
     if name not in names:
         m.note(f"no call argument named {name!r}; the first argument is {names[0]!r}")
+        m.decide(f"a call argument named {name!r}", None, compared_with=f"the call signature (first: {names[0]!r})",
+                 holds=False)
         return m.outcome(Verdict.DIVERGES)
     model = ctx.adapter.build(problem.spec, problem.weights)
     out = ctx.adapter.call_native(model, **{name: problem.x})[0]

@@ -46,7 +46,7 @@ def regularizer(args: RegularizerArgs, ctx: CheckContext) -> Outcome:
     name = f"{args.target}_regularizer"
     if name in adapter.constructor_parameters(ctx.op):
         value = recipes.get(ctx.framework, "regularizer_loss")(adapter, spec, w, x, args.target, args.l2)
-        m.compare(f"Keras {name} loss vs recipe", value, expected)
+        m.compare(f"Keras {name} loss vs recipe", value, expected, against="the recipe's penalty in float64")
         m.note(f"Keras loss {value:.6g}, recipe {expected:.6g}")
         if args.target == "bias":
             cell = w[0, 0]
@@ -59,7 +59,8 @@ def regularizer(args: RegularizerArgs, ctx: CheckContext) -> Outcome:
         own = adapter.export_weights(model, spec)
         h_last = adapter.run(model, problem).h_n[0]
         value = recipe_penalty(args.target, args.l2, own, h_last)
-        m.compare(f"recipe on {adapter.label}'s own weights/outputs vs reference", value, expected)
+        m.compare(f"recipe on {adapter.label}'s own weights/outputs vs reference", value, expected,
+                  against="the recipe's penalty in float64")
         m.note(f"recipe value {value:.6g}")
     return m.outcome(Verdict.EQUIVALENT_WITH_RECIPE if m.ok else Verdict.DIVERGES)
 
@@ -98,7 +99,8 @@ def constraint(args: ConstraintArgs, ctx: CheckContext) -> Outcome:
     if name in adapter.constructor_parameters(ctx.op):
         got = recipes.get(ctx.framework, "constrained_after_step")(adapter, spec, w, args.target, args.max_norm)
         for key in expected:
-            m.compare(f"Keras after one optimiser step ({key})", got[key], expected[key])
+            m.compare(f"Keras after one optimiser step ({key})", got[key], expected[key],
+                      against="Keras's MaxNorm in float64")
         if args.target != "bias":
             literal = w[0, 0].w_ih if args.target == "kernel" else w[0, 0].w_hh
             norms = np.sqrt(np.sum(literal**2, axis=0, keepdims=True))
@@ -112,5 +114,6 @@ def constraint(args: ConstraintArgs, ctx: CheckContext) -> Outcome:
         after = adapter.export_weights(model, spec)[0, 0]
         got = {"w_ih": after.w_ih, "w_hh": after.w_hh, "bias": after.b_ih + after.b_hh}
         for key in expected:
-            m.compare(f"recipe on {adapter.label}'s parameters ({key})", got[key], expected[key])
+            m.compare(f"recipe on {adapter.label}'s parameters ({key})", got[key], expected[key],
+                      against="Keras's MaxNorm in float64")
     return m.outcome(Verdict.EQUIVALENT_WITH_RECIPE if m.ok else Verdict.DIVERGES)

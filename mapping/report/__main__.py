@@ -29,13 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"HTML file to write (default: {DEFAULT_OUTPUT}); never one of the inputs")
     parser.add_argument("--allow-incomplete", action="store_true",
                         help="include results of runs that did not complete (flagged on the page) instead of refusing")
+    parser.add_argument("--summary", type=Path, metavar="MARKDOWN",
+                        help="also write the status as a short Markdown summary, for a CI job summary "
+                             "(e.g. $GITHUB_STEP_SUMMARY)")
+    parser.add_argument("--exports", type=Path, metavar="DIR",
+                        help="folder for the corrected tables, one Markdown file per page rendering "
+                             "(default: corrections/ beside the HTML)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        written = write_report(args.results, args.output, allow_incomplete=args.allow_incomplete)
+        written = write_report(args.results, args.output, allow_incomplete=args.allow_incomplete,
+                               exports_dir=args.exports, summary_path=args.summary)
     except (ReportInputError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Iterable, Literal, NamedTuple
 
 from .. import frameworks, versions
 from ..errors import MappingError
-from ..results import CaseResult, Environment, PageRecord, ResultsFile, ResultsFileError
+from ..results import CaseResult, CaveatRecord, Environment, PageRecord, RecipeRecord, ResultsFile, ResultsFileError
 from ..verdicts import Verdict
 from .drift import VersionPoint, WrittenFor, written_for
 
@@ -24,6 +24,11 @@ OUTCOMES = ("passed", "failed", "skipped", "error")
 
 #: Stands for "no measured verdict" (the case was skipped, or errored) in counts, filters and data attributes.
 NO_VERDICT = "none"
+
+#: In per-version counts: a row whose environments measured different verdicts on the same version.
+MIXED = "mixed"
+
+RowStatus = Literal["wrong", "holds with caveats", "holds", "does not apply", "no verdict"]
 
 
 class ReportInputError(MappingError, ValueError):
@@ -159,6 +164,46 @@ class RowView:
         return bool(self.drift())
 
     @property
+    def split(self) -> bool:
+        """The frameworks measured different verdicts on this row (e.g. one diverges, the others hold)."""
+        by_framework = {fw: frozenset(v for vs in by_version.values() for v in vs if v is not None)
+                        for fw, by_version in self.verdicts().items()}
+        return len({v for v in by_framework.values() if v}) > 1
+
+    def caveats_for(self, framework: str) -> list[CaveatRecord]:
+        """The caveats measured on ``framework``, each once (the same probe in two environments shown once)."""
+        seen: dict[tuple, CaveatRecord] = {}
+        for m in self.measurements_for(framework):
+            for caveat in m.result.caveats:
+                seen.setdefault((caveat.probe, caveat.behaviour, caveat.figure, caveat.bites), caveat)
+        return list(seen.values())
+
+    @property
+    def caveats_bite(self) -> bool:
+        """Some caveat measured on this row matters for it (a trap, or the sides behave differently)."""
+        return any(c.bites for m in self.measurements for c in m.result.caveats)
+
+    @property
+    def status(self) -> RowStatus:
+        """One word for the row: wrong, holds with caveats, holds, does not apply, or no verdict."""
+        measured = {m.result.measured_verdict for m in self.measurements} - {None}
+        if self.wrong:
+            return "wrong"
+        if not measured:
+            return "no verdict"
+        if measured <= {Verdict.NOT_APPLICABLE.value}:
+            return "does not apply"
+        return "holds with caveats" if self.caveats_bite else "holds"
+
+    def recipes(self) -> list[RecipeRecord]:
+        """The recipes executed for this row, each source once per framework it is written for."""
+        seen: dict[tuple[str, str, str], RecipeRecord] = {}
+        for m in self.measurements:
+            for recipe in m.result.recipes:
+                seen.setdefault((recipe.framework, recipe.name, recipe.source), recipe)
+        return list(seen.values())
+
+    @property
     def wrong(self) -> bool:
         """The page is wrong on this row: some framework measured 'diverges'."""
         return any(m.result.measured_verdict == Verdict.DIVERGES.value for m in self.measurements)
@@ -188,6 +233,8 @@ class MergedReport:
     warnings: list[str] = field(default_factory=list)
     #: environment name -> why its results are incomplete (or that completeness was not recorded)
     incomplete: dict[str, str] = field(default_factory=dict)
+    #: environment name -> the results file it was read from (None: built in memory)
+    sources: dict[str, Path | None] = field(default_factory=dict)
 
     def rows(self, page: str | None = None) -> list[RowView]:
         """Row views in the order the rows first appear in the results (the case files' order)."""
@@ -217,9 +264,33 @@ class MergedReport:
         """For each framework drifting on ``view``: which side holds on the versions its page was written for."""
         return {framework: written_for(view, framework, self.pages.get(view.page)) for framework in view.drift()}
 
-    def outcome_counts(self) -> dict[str, int]:
-        counts = Counter(m.result.outcome for m in self.measurements.values())
+    def outcome_counts(self, environment: str | None = None) -> dict[str, int]:
+        """passed / failed / skipped / error over every measurement, or over one environment's."""
+        counts = Counter(m.result.outcome for m in self.measurements.values()
+                         if environment is None or m.environment.name == environment)
         return {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
+
+    def suite_commits(self) -> dict[str | None, list[str]]:
+        """Suite commit -> the environments measured with it (None: not recorded)."""
+        commits: dict[str | None, list[str]] = {}
+        for env in self.environments:
+            commits.setdefault(env.suite_commit, []).append(env.name)
+        return commits
+
+    def version_counts(self, page: str) -> dict[tuple[str, str | None], dict[str, int]]:
+        """(framework, version) -> measured verdict -> rows of ``page``: each row counted once per version, however
+        many environments measured it; a row whose environments disagree on one version counts under "mixed"."""
+        verdicts: dict[tuple[str, str | None], dict[str, set[str]]] = {}
+        for m in self.measurements.values():
+            r = m.result
+            if r.page == page:
+                rows = verdicts.setdefault((r.framework, r.framework_version), {})
+                rows.setdefault(r.row, set()).add(r.measured_verdict or NO_VERDICT)
+        counts: dict[tuple[str, str | None], dict[str, int]] = {}
+        for key in sorted(verdicts, key=lambda k: (frameworks.sort_key(k[0]), versions.sort_key(k[1]))):
+            tally = Counter(next(iter(vs)) if len(vs) == 1 else MIXED for vs in verdicts[key].values())
+            counts[key] = dict(tally)
+        return counts
 
     def page_frameworks(self, page: str) -> list[str]:
         """The frameworks a page is about, plus any measured for it that the page record does not list."""
@@ -264,6 +335,7 @@ def merge(results_files: list[ResultsFile]) -> MergedReport:
     """
     environments: list[Environment] = []
     sources: dict[str, str] = {}
+    paths: dict[str, Path | None] = {}
     pages: dict[str, PageRecord] = {}
     measurements: dict[MeasurementKey, EnvironmentResult] = {}
     warnings: list[str] = []
@@ -275,6 +347,7 @@ def merge(results_files: list[ResultsFile]) -> MergedReport:
             raise ReportInputError(f"{sources[env.name]} and {source} both name the environment {env.name!r}; "
                                    "each environment must appear once")
         sources[env.name] = source
+        paths[env.name] = results.source
         environments.append(env)
         if results.run.complete is not True:
             incomplete[env.name] = results.run.describe()
@@ -294,7 +367,17 @@ def merge(results_files: list[ResultsFile]) -> MergedReport:
     unknown_pages = sorted({m.result.page for m in measurements.values()} - set(pages))
     if unknown_pages:
         warnings.append(f"results name pages no results file describes: {', '.join(unknown_pages)}")
-    return MergedReport(environments, pages, measurements, warnings, incomplete)
+    merged = MergedReport(environments, pages, measurements, warnings, incomplete, paths)
+    commits = merged.suite_commits()
+    if len(commits) > 1:
+        warnings.append("the results come from different suite commits (" + "; ".join(
+            f"{commit or 'not recorded'}: {', '.join(names)}" for commit, names in commits.items())
+            + "): rows measured by one commit may have changed in another")
+    dirty = [e.name for e in environments if e.suite_dirty]
+    if dirty:
+        warnings.append(f"environment{'s' if len(dirty) > 1 else ''} {', '.join(dirty)} ran with local changes to the "
+                        "suite (its tracked files differed from the recorded commit)")
+    return merged
 
 
 @dataclass(frozen=True)
