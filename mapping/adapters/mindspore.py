@@ -27,7 +27,7 @@ from .base import Adapter, flatten  # noqa: E402
 mindspore.set_context(mode=mindspore.PYNATIVE_MODE)
 mindspore.set_device("CPU")
 
-_MS_DTYPES = {"float32": mindspore.float32, "float64": mindspore.float64}
+_MS_DTYPES = {"float16": mindspore.float16, "float32": mindspore.float32, "float64": mindspore.float64}
 
 #: Per op: the mindspore.nn class, and the activations it is fixed to (spec field -> value).
 _OPS: dict[str, tuple[str, dict[str, str]]] = {
@@ -100,6 +100,33 @@ class MindSporeAdapter(Adapter):
 
         out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
         return [t.asnumpy() for t in flatten(out)]
+
+    def tensor(self, value: Any, like: Any = None, dtype: str | None = None) -> Any:
+        if isinstance(value, (tuple, list)):
+            return type(value)(self.tensor(v, like, dtype) for v in value)
+        if isinstance(value, Tensor):
+            return value
+        a = np.asarray(value)
+        if a.dtype.kind == "f":
+            target = (_MS_DTYPES[dtype] if dtype else like.trainable_params()[0].dtype if like is not None
+                      else _MS_DTYPES.get(a.dtype.name, mindspore.float32))
+            return Tensor(a, dtype=target)
+        return Tensor(a.astype(np.int32) if a.dtype.kind in "iu" else a)  # seq_length: int32
+
+    def numpy(self, value: Any) -> np.ndarray:
+        return value.asnumpy() if isinstance(value, Tensor) else np.asarray(value)
+
+    def call_user(self, layer: nn.Cell, x: Any, hx: Any = None) -> list[np.ndarray]:
+        x = self.tensor(x, like=layer)
+        args = (x,) if hx is None else (x, self.tensor(hx, like=layer))
+        return [self.numpy(t) for t in flatten(layer(*args))]
+
+    def parameters_in_order(self, model: nn.Cell) -> list[tuple[str, np.ndarray]]:
+        return [(p.name, p.asnumpy().astype(np.float64)) for p in model.trainable_params()]
+
+    def assign_in_order(self, model: nn.Cell, arrays: list[np.ndarray]) -> None:
+        for p, a in zip(model.trainable_params(), arrays):
+            p.set_data(Tensor(np.asarray(a, dtype=np.float32)))
 
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> nn.Cell:
         self.check_supported(spec)

@@ -28,6 +28,18 @@ class Outcome:
     #: For comparisons against the reference that failed and carried their problem: where the difference
     #: starts and what would explain it (see mapping.diagnose). Printed as "diagnosis:" lines.
     diagnoses: list[str] = field(default_factory=list)
+    #: Recipes the check executed itself (contract ``check``), for the results' RecipeRecords.
+    recipes: list["ExecutedRecipe"] = field(default_factory=list)
+
+
+@dataclass
+class ExecutedRecipe:
+    """A recipe function a check ran, and how it compared."""
+
+    fn: object
+    ok: bool
+    max_abs: float | None
+    compared_with: str
 
 
 class Measurement:
@@ -45,6 +57,7 @@ class Measurement:
         self.problems: list[str] = []
         self.failed_labels: list[str] = []
         self.diagnoses: list[str] = []
+        self.recipes: list[ExecutedRecipe] = []
 
     def compare(self, label: str, actual, expected, select: np.ndarray | None = None, *,
                 problem: Problem | None = None) -> bool:
@@ -87,6 +100,10 @@ class Measurement:
         self.details.append(f"{label}: max difference {gap:.3g}")
         return gap > at_least
 
+    def recipe(self, fn, *, ok: bool, max_abs: float | None, compared_with: str) -> None:
+        """Record that the check executed the recipe function ``fn`` (a case shows it) and how it compared."""
+        self.recipes.append(ExecutedRecipe(fn, ok, max_abs, compared_with))
+
     def note(self, text: str) -> None:
         self.details.append(text)
 
@@ -112,4 +129,5 @@ class Measurement:
             tolerance=self.tol,
             problems=self.problems,
             diagnoses=self.diagnoses,
+            recipes=self.recipes,
         )

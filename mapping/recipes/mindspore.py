@@ -1,11 +1,44 @@
-"""MindSpore: Keras's initialisation and constraints, applied by hand to ``mindspore.nn.LSTM``'s parameters.
+"""MindSpore: what a MindSpore user writes for what ``mindspore.nn.LSTM`` lacks (Keras's initialisation,
+constraints, ``return_sequences=False``, ...), by hand on the layer's parameters and outputs.
 
-Parameter names are PyTorch's (``weight_ih_l0``, ``bias_hh_l0``, ...), gates in the order i, f, g, o.
+Parameter names are PyTorch's (``weight_ih_l0``, ``bias_hh_l0``, ...), gates in the order i, f, g, o. Functions
+marked with :func:`~mapping.recipes.recipe` are shown in the report and executed by the suite under their
+contract (:mod:`mapping.recipes.contracts`); the others are helpers of the checks.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from . import recipe
+
+
+@recipe("forward", target="keras_last_output", spec={"batch_first": True})
+def last_step(net, x):
+    """Keras's ``return_sequences=False``: ``mindspore.nn.LSTM`` returns every step; keep the last one.
+
+    Only for one direction without padding: with ``seq_length`` the last real step lies elsewhere, and in a
+    bidirectional layer the backward half of ``output[:, -1]`` has seen the last step only (use
+    :func:`last_output`).
+    """
+    output, _ = net(x)
+    return output[:, -1, :]
+
+
+@recipe("forward", target="keras_last_output", spec={"batch_first": True})
+def last_output(net, x, seq_length=None):
+    """Keras's ``return_sequences=False`` for any ``mindspore.nn.LSTM``: the last layer's final ``h``.
+
+    Keras returns each sample's output after its last real step; in a bidirectional layer, the forward
+    direction's final output and the backward direction's (which ends at the first step), concatenated. Both are
+    the final hidden states of the last layer, also with ``seq_length``.
+    """
+    from mindspore import ops
+
+    _, (h_n, _) = net(x, None, seq_length)
+    if net.bidirectional:
+        return ops.cat((h_n[-2], h_n[-1]), axis=-1)
+    return h_n[-1]
 
 
 def _params(net) -> dict:
