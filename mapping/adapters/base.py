@@ -88,6 +88,11 @@ class Adapter(ABC):
         """Run a built model on ``problem`` (its weights are the model's own; ``problem.weights`` is not read)."""
         return self._run(model, problem.validated().cast(problem.spec.dtype), training)
 
+    def run_unchecked(self, model: Any, problem: Problem) -> RunResult:
+        """Run without the harness's own validation of ``problem`` (inference mode): for probes of what the
+        framework itself does with input the harness refuses (a length of zero)."""
+        return self._run(model, problem.cast(problem.spec.dtype), False)
+
     def run_masked(self, model: Any, problem: Problem, mask: Any) -> RunResult:
         """Run with an arbitrary ``(batch, time)`` boolean mask of real steps (left padding, holes) instead of
         ``problem.lengths``. Frameworks whose only mechanism is a length per sample (right padding) refuse."""
@@ -199,6 +204,11 @@ class Adapter(ABC):
         """The layer a user of this framework holds for ``spec``, with ``weights``: what a recipe is handed.
         :class:`~mapping.errors.Unsupported` where one layer object cannot express the spec."""
         return self.build(spec, weights)
+
+    def fresh_layer(self, spec: LayerSpec) -> Any:
+        """The layer a user gets from the constructor alone for ``spec`` (the framework's own initial weights,
+        its own starting mode), callable with :meth:`call_user`; its weights read with :meth:`export_weights`."""
+        raise NotImplementedError(f"{self.label}: a freshly built layer is not implemented by this adapter")
 
     def call_user(self, layer: Any, x: Any, hx: Any = None) -> list[np.ndarray]:
         """Call a :meth:`user_layer` the way its users do: ``x`` and the initial state ``hx`` (None, or a tuple or

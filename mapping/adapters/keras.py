@@ -288,6 +288,12 @@ class _KerasAdapter(Adapter):
         return self.native_layer(spec, weights, return_sequences=True, return_state=True,
                                  **self._options(spec))
 
+    def fresh_layer(self, spec: LayerSpec) -> Any:
+        """One Keras layer, built from the input's shape as a user's first call builds it (no weights set)."""
+        if spec.num_layers != 1 or spec.bidirectional or not spec.batch_first:
+            raise Unsupported(f"{self.label}: one LSTM layer is batch-first, one direction, one layer")
+        return self.native_layer(spec, None, return_sequences=True, return_state=True, **self._options(spec))
+
     def call_user(self, layer: Any, x: Any, hx: Any = None) -> list[np.ndarray]:
         """Keras takes the initial states as ``initial_state=[h, c]``, each ``(batch, units)``: the leading
         (layers * directions) axis of one layer's states is dropped, the container kept."""

@@ -116,6 +116,11 @@ class MindSporeAdapter(Adapter):
     def numpy(self, value: Any) -> np.ndarray:
         return value.asnumpy() if isinstance(value, Tensor) else np.asarray(value)
 
+    def fresh_layer(self, spec: LayerSpec) -> nn.Cell:
+        self.check_supported(spec)
+        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]}
+        return self.layer_class(spec.op)(**options, dtype=_MS_DTYPES[spec.dtype])
+
     def call_user(self, layer: nn.Cell, x: Any, hx: Any = None) -> list[np.ndarray]:
         x = self.tensor(x, like=layer)
         args = (x,) if hx is None else (x, self.tensor(hx, like=layer))

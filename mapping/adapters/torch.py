@@ -85,6 +85,13 @@ class TorchAdapter(Adapter):
     def numpy(self, value: Any) -> np.ndarray:
         return value.detach().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
 
+    def fresh_layer(self, spec: LayerSpec) -> torch.nn.Module:
+        self.check_supported(spec)
+        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]}
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="dropout option adds dropout after all but last")
+            return self.layer_class(spec.op)(**options, dtype=_TORCH_DTYPES[spec.dtype])
+
     def call_user(self, layer: torch.nn.Module, x: Any, hx: Any = None) -> list[np.ndarray]:
         x = self.tensor(x, like=layer)
         args = (x,) if hx is None else (x, self.tensor(hx, like=layer))

@@ -37,6 +37,7 @@ own message (that goes to :attr:`Finding.detail`).
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal
@@ -128,6 +129,22 @@ class CaveatRun:
     problems: list[str]
 
 
+#: Findings already measured in this process, by (probe, arguments, framework, op, seed, tolerance): many rows
+#: share a probe (the same input forms around every call argument), and a probe measures the installed framework,
+#: not the row, so each is run once per process. Recipe variants run code that tests may replace: never cached.
+_MEASURED: dict[tuple, Finding] = {}
+
+
+def measure(probe: Probe, args: dict, ctx: "CheckContext") -> Finding:
+    """``probe`` run with ``args`` on ``ctx.framework``, once per process (see :data:`_MEASURED`)."""
+    if probe.kind == "recipe_variants":
+        return probe.run(args, ctx)
+    key = (probe.name, json.dumps(args, sort_keys=True, default=str), ctx.framework, ctx.op, ctx.seed, ctx.tolerance)
+    if key not in _MEASURED:
+        _MEASURED[key] = probe.run(args, ctx)
+    return _MEASURED[key]
+
+
 def run_caveats(case: "Case", ctx: "CheckContext", verdict: Verdict) -> CaveatRun:
     """Run the case's probes on ``ctx.framework`` (those whose ``recorded`` names it), in the case's order."""
     from ..checks.arguments import recorded_for
@@ -138,7 +155,7 @@ def run_caveats(case: "Case", ctx: "CheckContext", verdict: Verdict) -> CaveatRu
         if ctx.framework not in caveat.recorded:
             continue
         probe = PROBES[caveat.probe]
-        finding = probe.run(caveat.args, ctx)
+        finding = measure(probe, caveat.args, ctx)
         recorded = recorded_for(caveat.recorded, ctx.framework)
         title = caveat.title or probe.summary
         if finding.behaviour != recorded:
