@@ -123,3 +123,63 @@ def test_mindspore_labels_a_float64_input_float64_and_computes_it_in_float32():
     assert finding.trap and finding.figure == 0.0
     given = PROBES["input_dtype"].run({"dtype": "float64", "state": True}, CheckContext("mindspore"))
     assert given.behaviour == "refused" and "Float64" in given.detail
+
+
+def test_fresh_weight_kinds_tell_the_initialisers_apart():
+    import numpy as np
+
+    from mapping.probes.defaults import _bias_kind, _weight_kind
+
+    rng = np.random.default_rng(0)
+    hidden, inputs = 16, 8
+    q, _ = np.linalg.qr(rng.normal(size=(4 * hidden, hidden)))
+    assert _weight_kind(q, hidden, hidden, 4 * hidden) == "orthogonal"
+    bound = 1 / np.sqrt(hidden)
+    assert _weight_kind(rng.uniform(-bound, bound, (4 * hidden, inputs)), hidden, inputs, 4 * hidden) == \
+        "uniform within 1/sqrt(hidden)"
+    glorot = np.sqrt(6 / (inputs + 4 * hidden))
+    assert _weight_kind(np.full((4 * hidden, inputs), glorot * 0.99), hidden, inputs, 4 * hidden) == \
+        "uniform within the glorot bound"
+    assert _weight_kind(np.full((4 * hidden, inputs), 2.0), hidden, inputs, 4 * hidden) == "other"
+    forget = np.zeros(4 * hidden)
+    forget[hidden:2 * hidden] = 1
+    assert _bias_kind(forget, np.zeros(4 * hidden), hidden, 1) == "zero, forget gate 1"
+    assert _bias_kind(forget, np.zeros(4 * hidden), hidden, 2) == "other"
+    assert _bias_kind(np.zeros(4), None, 1, 1) == "zero"
+    assert _bias_kind(None, None, hidden, 1) == "none"
+    two = rng.uniform(-bound, bound, (2, 4 * hidden))
+    assert _bias_kind(two[0], two[1], hidden, 1) == "uniform within 1/sqrt(hidden) in 2 vectors"
+
+
+def test_a_probe_is_measured_once_per_framework_and_arguments(monkeypatch):
+    from mapping import probes
+    from mapping.checks import CheckContext
+    from mapping.checks.arguments import Args
+
+    calls = []
+
+    def counting(args, ctx):
+        calls.append(ctx.framework)
+        return Finding(f"measured {len(calls)}")
+
+    probe = probes.Probe("counting", "defaults", Args, counting, "counts")
+    monkeypatch.setattr(probes, "_MEASURED", {})
+    first = probes.measure(probe, {}, CheckContext("torch"))
+    assert probes.measure(probe, {}, CheckContext("torch")) is first and calls == ["torch"]
+    probes.measure(probe, {}, CheckContext("mindspore"))
+    assert calls == ["torch", "mindspore"]
+    variants = probes.Probe("variants", "recipe_variants", Args, counting, "runs a recipe")
+    probes.measure(variants, {}, CheckContext("torch"))
+    probes.measure(variants, {}, CheckContext("torch"))
+    assert calls == ["torch", "mindspore", "torch", "torch"]  # a recipe may be replaced: never cached
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "cases").glob("*lstm*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_row_of_the_mapping_pages_is_probed_on_every_framework_it_concerns(path):
+    """Each row has caveats, and each of its frameworks is measured by at least one of them."""
+    case_file = load_case_file(path)
+    for case in case_file.cases:
+        assert case.caveats, f"{path.name} {case.row}: no caveats probed"
+        measured = {framework for caveat in case.caveats for framework in caveat.recorded}
+        assert measured == set(case_file.frameworks_of(case)), f"{path.name} {case.row}"

@@ -607,3 +607,24 @@ def test_browser_filters_combine_page_and_framework_from_the_query(chromium, rep
     assert {(a["data-page"], a["data-row"]) for a in rows if "hidden" not in a} == failed_torch
     sections = {a["data-page"]: "hidden" in a for a in dom.all("section", "page")}
     assert sections == {"pytorch-lstm": False, "keras-lstm": True}
+
+
+def test_a_row_whose_caveat_bites_is_shown_and_counted_as_holding_with_caveats(torch_new):
+    from mapping.results import CaveatRecord, RecipeRecord
+
+    biting = CaveatRecord(probe="fresh_mode", kind="defaults", title="starting mode", bites=True,
+                          behaviour="training mode: dropout active on a plain call", figure=0.027)
+    quiet = CaveatRecord(probe="size_one", kind="edge_values", title="sizes of one", behaviour="runs")
+    ran = RecipeRecord(name="packed_lengths", framework="torch", source="def packed_lengths(): ...", executed=True,
+                       ok=True, max_abs=5e-8, compared_with="the reference")
+    hidden = torch_new.results[0]
+    torch_new.results[0] = hidden.model_copy(update={"caveats": [quiet, biting], "recipes": [ran]})
+    html = render(merge([torch_new]))
+    page = Elements(html)
+    assert page.figure("rows-caveats") == 1
+    assert page.figure("caveats-total") == 2 and page.figure("recipes-executed") == 1
+    assert re.search(r'data-row="hidden_size".*?data-status="holds_with_caveats">holds, with caveats<', html, re.S)
+    assert 'data-probe="fresh_mode" data-bites="1"' in html and 'data-probe="size_one" data-bites="0"' in html
+    assert 'data-recipe="packed_lengths" data-ok="1"' in html
+    torch_new.results[0] = hidden.model_copy(update={"caveats": [quiet]})
+    assert Elements(render(merge([torch_new]))).figure("rows-caveats") == 0

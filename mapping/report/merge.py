@@ -94,6 +94,18 @@ class RowView:
     def frameworks(self) -> list[str]:
         return sorted({m.result.framework for m in self.measurements}, key=frameworks.sort_key)
 
+    @property
+    def status(self):
+        """The row's status for readers (:mod:`mapping.status`): holds, holds with caveats, false, ..."""
+        from ..status import row_status
+
+        return row_status(m.result for m in self.measurements)
+
+    @property
+    def biting(self) -> int:
+        """How many (framework, caveat) pairs bite in this row."""
+        return sum(c.bites for m in self.measurements for c in m.result.caveats)
+
     def measurements_for(self, framework: str) -> list[EnvironmentResult]:
         return [m for m in self.measurements if m.result.framework == framework]
 

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from .. import atomic, frameworks, versions
 from ..results import PageRecord
+from ..status import Status
 from ..verdicts import Verdict
 from .merge import NO_VERDICT, OUTCOMES, MergedReport, RowView, merge, read_results
 
@@ -172,6 +173,10 @@ def render(merged: MergedReport) -> str:
         "rows-supplement": sum(not _is_mapping_page(merged, r.page) for r in rows),
         "rows-failed": sum(r.failed for r in rows),
         "rows-drift": sum(r.has_drift for r in rows),
+        # the vendors' pages: the headline claim holds, and a measured caveat bites (mapping.status)
+        "rows-caveats": sum(r.status == Status.HOLDS_WITH_CAVEATS for r in rows if _is_mapping_page(merged, r.page)),
+        "caveats-total": sum(len(m.result.caveats) for r in rows for m in r.measurements),
+        "recipes-executed": sum(x.executed for r in rows for m in r.measurements for x in m.result.recipes),
         "measurements-total": len(merged.measurements),
         "environments-total": len(merged.environments),
     }
