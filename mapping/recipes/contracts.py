@@ -190,6 +190,20 @@ def _real_steps_and_states(problem: Problem) -> Expected:
                     select=[_real_output(problem)])
 
 
+@target("batch_major_output")
+def _batch_major_output(problem: Problem) -> Expected:
+    """Keras's layout on a time-major layer: ``x`` is given (batch, time, features) and the output and final states
+    are expected with the output (batch, time, units), as Keras returns it."""
+    if problem.spec.batch_first:
+        raise Unsupported("the layer under this target reads (time, batch, features)")
+    ref = problem.reference()
+    arrays = list(ref.fields().values())
+    arrays[0] = np.swapaxes(arrays[0], 0, 1)
+    return Expected({**_inputs(problem), "x": np.swapaxes(problem.x, 0, 1).copy()}, arrays,
+                    "the float64 reference's output in (batch, time, units), and its final states",
+                    select=[None if problem.output_mask() is None else np.swapaxes(problem.output_mask(), 0, 1)])
+
+
 def _last_layer(problem: Problem, name: str) -> list[np.ndarray]:
     ref = problem.reference()
     dirs = problem.spec.num_directions

@@ -41,6 +41,16 @@ def last_output(net, x, seq_length=None):
     return h_n[-1]
 
 
+@recipe("forward", target="batch_major_output", spec={"batch_first": False})
+def keras_layout(net, x, hx=None):
+    """Keras-layout data, (batch, time, features), through a ``mindspore.nn.LSTM`` built with the default
+    ``batch_first=False``: swap the first two axes on the way in and out (building the layer with
+    ``batch_first=True`` does the same). Fed unswapped, the batch runs without an error and computes something
+    else."""
+    output, (h_n, c_n) = net(x.swapaxes(0, 1), hx)
+    return output.swapaxes(0, 1), h_n, c_n
+
+
 def _params(net) -> dict:
     return {p.name.split(".")[-1]: p for p in net.get_parameters()}
 
