@@ -51,39 +51,89 @@ def keras_layout(net, x, hx=None):
     return output.swapaxes(0, 1), h_n, c_n
 
 
-def _params(net) -> dict:
-    return {p.name.split(".")[-1]: p for p in net.get_parameters()}
-
-
+@recipe("check")
 def keras_initialization(net, input_size: int, hidden: int) -> None:
-    """Keras's LSTM defaults on layer 0: glorot_uniform kernel, orthogonal recurrent kernel, zero bias with 1 in
-    the forget gate (Keras's single bias is bias_ih + bias_hh)."""
+    """Keras's LSTM defaults on layer 0 of a ``mindspore.nn.LSTM``: glorot_uniform kernel, orthogonal recurrent
+    kernel, and Keras's one bias (zeros, 1 in the forget gate: ``unit_forget_bias=True``) as ``bias_ih``, with
+    ``bias_hh`` zero (MindSpore adds the two). Gates are in the order i, f, g, o on both sides."""
     import mindspore
     from mindspore import Tensor
-    from mindspore.common import initializer as init
+    from mindspore.common.initializer import Orthogonal, XavierUniform, initializer
 
-    params = _params(net)
-    recipe = {
-        "weight_ih_l0": init.initializer(init.XavierUniform(), (4 * hidden, input_size), mindspore.float32),
-        "weight_hh_l0": init.initializer(init.Orthogonal(), (4 * hidden, hidden), mindspore.float32),
-    }
-    for name, value in recipe.items():
-        params[name].set_data(value.init_data() if hasattr(value, "init_data") else value)
+    params = {p.name.split(".")[-1]: p for p in net.get_parameters()}
+    params["weight_ih_l0"].set_data(initializer(XavierUniform(), (4 * hidden, input_size), mindspore.float32))
+    params["weight_hh_l0"].set_data(initializer(Orthogonal(), (4 * hidden, hidden), mindspore.float32))
     forget = np.zeros(4 * hidden, np.float32)
     forget[hidden:2 * hidden] = 1.0
     params["bias_ih_l0"].set_data(Tensor(forget))
     params["bias_hh_l0"].set_data(Tensor(np.zeros(4 * hidden, np.float32)))
 
 
-def set_constrained(net, constrained: dict[str, np.ndarray]) -> None:
-    """Write constrained layer-0 arrays back (``w_ih``, ``w_hh``, or ``bias``: the sum, kept in bias_ih)."""
-    from mindspore import Tensor
+@recipe("check")
+def kernel_l2(net, l2: float):
+    """Keras's ``kernel_regularizer=L2(l2)``: add this to the loss (Keras's kernel is ``weight_ih_l0``
+    transposed; the sum of squares is the same)."""
+    from mindspore import ops
 
-    params = _params(net)
-    if "w_ih" in constrained:
-        params["weight_ih_l0"].set_data(Tensor(constrained["w_ih"].astype(np.float32)))
-    if "w_hh" in constrained:
-        params["weight_hh_l0"].set_data(Tensor(constrained["w_hh"].astype(np.float32)))
-    if "bias" in constrained:
-        params["bias_ih_l0"].set_data(Tensor(constrained["bias"].astype(np.float32)))
-        params["bias_hh_l0"].set_data(Tensor(np.zeros_like(constrained["bias"], dtype=np.float32)))
+    return l2 * ops.sum(net.weight_ih_l0 ** 2)
+
+
+@recipe("check")
+def recurrent_l2(net, l2: float):
+    """Keras's ``recurrent_regularizer=L2(l2)``: add this to the loss."""
+    from mindspore import ops
+
+    return l2 * ops.sum(net.weight_hh_l0 ** 2)
+
+
+@recipe("check")
+def bias_l2(net, l2: float):
+    """Keras's ``bias_regularizer=L2(l2)``: Keras's one bias is ``bias_ih + bias_hh``; penalise the sum, not
+    each vector."""
+    from mindspore import ops
+
+    return l2 * ops.sum((net.bias_ih_l0 + net.bias_hh_l0) ** 2)
+
+
+@recipe("check")
+def activity_l2(net, x, l2: float):
+    """Keras's ``activity_regularizer=L2(l2)`` on a layer returning its last output: Keras divides by the batch
+    size (and with ``return_state=True`` also penalises h and c)."""
+    from mindspore import ops
+
+    _, (h_n, _) = net(x)
+    return l2 * ops.sum(h_n[-1] ** 2) / x.shape[0]
+
+
+@recipe("check")
+def kernel_max_norm(net, max_value: float) -> None:
+    """Keras's ``kernel_constraint=MaxNorm(max_value)``, after each optimiser step. Keras's ``axis=0`` on its
+    (input, 4*units) kernel is a norm per gate unit: on MindSpore's (4*hidden, input) weight, axis 1."""
+    from mindspore import ops
+
+    w = net.weight_ih_l0
+    norms = ops.sqrt(ops.sum(w ** 2, 1, keepdim=True))
+    w.set_data(w * ops.clamp(norms, 0, max_value) / (1e-7 + norms))
+
+
+@recipe("check")
+def recurrent_max_norm(net, max_value: float) -> None:
+    """Keras's ``recurrent_constraint=MaxNorm(max_value)``, after each optimiser step (axis 1, as for the
+    kernel)."""
+    from mindspore import ops
+
+    w = net.weight_hh_l0
+    norms = ops.sqrt(ops.sum(w ** 2, 1, keepdim=True))
+    w.set_data(w * ops.clamp(norms, 0, max_value) / (1e-7 + norms))
+
+
+@recipe("check")
+def bias_max_norm(net, max_value: float) -> None:
+    """Keras's ``bias_constraint=MaxNorm(max_value)``, after each optimiser step: constrain the sum Keras sees
+    (``bias_ih + bias_hh``), then keep it in ``bias_ih``."""
+    from mindspore import ops
+
+    b = net.bias_ih_l0 + net.bias_hh_l0
+    norm = ops.sqrt(ops.sum(b ** 2))
+    net.bias_ih_l0.set_data(b * ops.clamp(norm, 0, max_value) / (1e-7 + norm))
+    net.bias_hh_l0.set_data(ops.zeros_like(b))
