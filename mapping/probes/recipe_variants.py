@@ -51,7 +51,9 @@ def recipe_variants(args: RecipeVariantsArgs, ctx: CheckContext) -> Finding:
             notes.append(f"{variant}: {type(exc).__name__}: {one_line(exc, 120)}")
             continue
         parts.append(f"{variant}={'holds' if run.ok else 'differs'}")
-        if not run.ok and (worst is None or (run.max_abs or 0) > worst):
+        if not run.ok and run.max_abs is not None and run.max_abs == float("inf"):
+            notes.append(f"{variant}: {run.detail}")  # not comparable (a count or a shape differs): no figure
+        elif not run.ok and (worst is None or (run.max_abs or 0) > worst):
             worst, worst_variant = run.max_abs, variant
     differs = any(p.endswith("=differs") for p in parts)
     return Finding(" ".join(parts), figure=worst,

@@ -16,7 +16,8 @@ Contracts:
   default. Whatever the function returns (a tensor, or nested tuples of them) is flattened in order and
   compared, array by array, with the target's arrays.
   Options: ``target`` (a name in :data:`TARGETS`), ``spec`` (spec fields for the problem, e.g.
-  ``{"batch_first": True}``), ``padded`` (True: the problem is a right-padded batch in every variant).
+  ``{"batch_first": True}``), ``padded`` (True: the problem is a right-padded batch in every variant), ``state``
+  (True: the problem has a random initial state in every variant).
 * ``keras_layers``: ``fn(keras, units, ...)`` builds Keras layers the way a user does (``keras`` is ``tf.keras``
   or ``tf_keras``); parameters named like spec fields (``num_layers``, ``bidirectional``, ``input_size``) get the
   spec's values. The contract calls the result once on ``x`` to build it, assigns the problem's weights in
@@ -84,16 +85,17 @@ class RecipeCall:
     tolerance: float | None = None
     variant: str = "plain"
 
-    def problem(self, spec_fields: dict[str, Any] | None = None, padded: bool = False) -> Problem:
+    def problem(self, spec_fields: dict[str, Any] | None = None, padded: bool = False,
+                state: bool = False) -> Problem:
         """The case's problem for this variant (see the module docstring); ``padded``: right-padded in every variant
-        (for recipes about lengths)."""
+        (for recipes about lengths); ``state``: with a random initial state in every variant."""
         fields = dict(spec_fields or {})
         if self.variant == "bidirectional":
             fields["bidirectional"] = True
         elif self.variant == "layers":
             fields["num_layers"] = 2
         problem = self.setup.problem(self.setup.spec(self.op, **fields), self.seed,
-                                     state=self.variant == "initial_state")
+                                     state=state or self.variant == "initial_state")
         if self.variant == "padding" or padded:
             lengths = np.full(problem.batch, problem.steps)
             lengths[1::2] = max(1, problem.steps // 2)
@@ -202,6 +204,23 @@ def _batch_major_output(problem: Problem) -> Expected:
     return Expected({**_inputs(problem), "x": np.swapaxes(problem.x, 0, 1).copy()}, arrays,
                     "the float64 reference's output in (batch, time, units), and its final states",
                     select=[None if problem.output_mask() is None else np.swapaxes(problem.output_mask(), 0, 1)])
+
+
+@target("keras_sequences_and_states")
+def _keras_sequences_and_states(problem: Problem) -> Expected:
+    """What a one-direction Keras layer with ``return_sequences=True, return_state=True`` returns: the output as
+    (batch, time, units) (compared at real steps: Keras repeats the last real output at padded ones), then the
+    last layer's final states, (batch, units)."""
+    if problem.spec.bidirectional:
+        raise Unsupported("one direction: a bidirectional Keras layer returns each direction's states")
+    ref = problem.reference()
+    output = ref.output if problem.spec.batch_first else np.swapaxes(ref.output, 0, 1)
+    mask = problem.output_mask()
+    if mask is not None and not problem.spec.batch_first:
+        mask = np.swapaxes(mask, 0, 1)
+    return Expected(_inputs(problem), [output] + [ref.states[name][-1] for name in ops.of(problem.spec).final_names],
+                    "the float64 reference's output as (batch, time, units) (at real steps) and its last layer's "
+                    "final states", select=[mask])
 
 
 def _last_layer(problem: Problem, name: str) -> list[np.ndarray]:
@@ -333,7 +352,8 @@ def _check_variant(fn: Callable, call: RecipeCall) -> None:
 @contract("forward", "the layer a user holds (with the problem's weights), then x, states, lengths by name")
 def run_forward(fn: Callable, spec: RecipeSpec, call: RecipeCall) -> RecipeRun:
     _check_variant(fn, call)
-    problem = call.problem(spec.options.get("spec"), spec.options.get("padded", False))
+    problem = call.problem(spec.options.get("spec"), spec.options.get("padded", False),
+                           spec.options.get("state", False))
     expected = TARGETS[spec.options["target"]](problem)
     adapter = call.adapter
     layer = adapter.user_layer(problem.spec, problem.weights)

@@ -41,6 +41,87 @@ def last_output(net, x, seq_length=None):
     return h_n[-1]
 
 
+@recipe("forward", target="output_and_states", spec={"batch_first": True}, state=True)
+def initial_state(net, x, hx):
+    """PyTorch's ``lstm(x, (h_0, c_0))``: MindSpore's ``hx`` is the same tuple, each state
+    ``(num_layers * num_directions, batch, hidden_size)``."""
+    output, (h_n, c_n) = net(x, hx)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="keras_states", spec={"batch_first": True})
+def return_state(net, x):
+    """Keras's ``return_state=True`` states, (batch, units) each: the last layer's final ``h`` and ``c`` (one
+    direction; a bidirectional layer's are ``h_n[-2]``, ``c_n[-2]``, then ``h_n[-1]``, ``c_n[-1]``)."""
+    _, (h_n, c_n) = net(x)
+    return h_n[-1], c_n[-1]
+
+
+@recipe("forward", target="go_backwards", spec={"batch_first": True})
+def go_backwards(net, x):
+    """Keras's ``go_backwards=True``: flip the time axis of the input. The output stays in processing order
+    (reversed), as Keras returns it."""
+    from mindspore import ops
+
+    output, (h_n, c_n) = net(ops.flip(x, (1,)))
+    return output, h_n, c_n
+
+
+@recipe("forward", target="second_batch", spec={"batch_first": True})
+def stateful(net, x, x2):
+    """Keras's ``stateful=True`` across two batches: pass the first call's final states as ``hx`` of the next
+    (pass None to reset)."""
+    _, hx = net(x)
+    output, (h_n, c_n) = net(x2, hx)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="output_and_states", spec={"batch_first": False})
+def time_major(net, x):
+    """Keras 2's ``time_major=True``: ``mindspore.nn.LSTM`` with its default ``batch_first=False`` reads
+    (time, batch, features). (Keras 3 removed time_major: transpose to (batch, time, features) instead.)"""
+    output, (h_n, c_n) = net(x)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="real_steps_and_states", spec={"batch_first": True}, padded=True)
+def mask_as_seq_length(net, x, mask, hx=None):
+    """Keras's ``mask`` for a right-padded batch: one length per sample, passed as ``seq_length``. Padded output
+    steps come back as zeros (a one-direction Keras layer repeats the last real output there)."""
+    import mindspore
+    from mindspore import ops
+
+    seq_length = ops.cast(mask, mindspore.int32).sum(axis=1)
+    output, (h_n, c_n) = net(x, hx, seq_length)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="output_and_states", spec={"batch_first": True})
+def training_mode(net, x):
+    """Keras's ``training=True`` on a call: MindSpore's mode is a property of the cell, set with
+    ``set_train(True)`` until ``set_train(False)``. (Without dropout both modes compute the same.)"""
+    net.set_train(True)
+    output, (h_n, c_n) = net(x)
+    net.set_train(False)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="keras_initial_state", spec={"batch_first": True})
+def keras_initial_state(net, x, h0, c0):
+    """Keras's ``lstm(x, initial_state=[h0, c0])`` with (batch, units) states: MindSpore wants a leading
+    (num_layers * num_directions) axis."""
+    output, (h_n, c_n) = net(x, (h0.expand_dims(0), c0.expand_dims(0)))
+    return output, h_n, c_n
+
+
+@recipe("forward", target="keras_sequences_and_states", spec={"batch_first": False})
+def keras_like_outputs(net, x):
+    """A default (time-major) ``mindspore.nn.LSTM``'s results in Keras's form: the output as (batch, time,
+    hidden) and the last layer's final states, (batch, hidden) (one direction)."""
+    output, (h_n, c_n) = net(x)
+    return output.transpose(1, 0, 2), h_n[-1], c_n[-1]
+
+
 @recipe("forward", target="batch_major_output", spec={"batch_first": False})
 def keras_layout(net, x, hx=None):
     """Keras-layout data, (batch, time, features), through a ``mindspore.nn.LSTM`` built with the default
