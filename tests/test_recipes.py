@@ -103,3 +103,49 @@ def test_a_recipe_runs_in_its_variants_and_says_where_it_stops_holding():
     finding = PROBES["recipe_variants"].run({"recipe": "packed_lengths"}, CheckContext("torch"))
     assert finding.behaviour == "plain=holds bidirectional=holds layers=holds padding=holds initial_state=holds"
     assert not finding.trap and finding.figure is None
+
+
+@pytest.mark.mindspore
+def test_the_input_dropout_contract_tells_one_mask_per_sequence_from_one_per_step():
+    from mapping.checks.arguments import Setup
+
+    adapter = adapter_or_skip("mindspore")
+    shown = recipes.shown("mindspore", "keras_input_dropout")
+    run = contracts.execute(shown, contracts.RecipeCall(adapter, "lstm", Setup()))
+    assert run.ok and "100% of 256 samples" in run.detail and "one mask per sequence" in run.detail
+
+    @recipes.recipe("input_dropout", rate=0.5, per_sequence=True)
+    def per_step(net, x, rate):
+        """Keras 2's structure: a new mask at every step."""
+        from mindspore import ops
+
+        return net(ops.dropout(x, p=rate))
+
+    run = contracts.execute(per_step, contracts.RecipeCall(adapter, "lstm", Setup()))
+    assert not run.ok and "masks vary over time" in run.detail
+
+
+@pytest.mark.mindspore
+def test_a_port_from_keras_weights_that_forgets_the_transpose_fails():
+    from mapping.checks.arguments import Setup
+
+    adapter = adapter_or_skip("mindspore")
+    assert contracts.execute(recipes.shown("mindspore", "from_keras_weights"),
+                             contracts.RecipeCall(adapter, "lstm", Setup(input_size=4, hidden_size=4))).ok
+
+    @recipes.recipe("build", target="from_keras_weights", spec={"batch_first": True})
+    def untransposed(kernel, recurrent_kernel, bias):
+        """Copies Keras's (inputs, 4*units) kernels as they are: with input_size == units the shapes even fit."""
+        import numpy as np
+        from mindspore import Tensor, nn
+
+        net = nn.LSTM(kernel.shape[0], recurrent_kernel.shape[0], batch_first=True)
+        params = {p.name: p for p in net.get_parameters()}
+        for name, array in (("weight_ih_l0", kernel), ("weight_hh_l0", recurrent_kernel)):
+            params[name].set_data(Tensor(np.ascontiguousarray(array.reshape(params[name].shape), np.float32)))
+        params["bias_ih_l0"].set_data(Tensor(bias.astype(np.float32)))
+        params["bias_hh_l0"].set_data(Tensor(np.zeros_like(bias, np.float32)))
+        return net
+
+    run = contracts.execute(untransposed, contracts.RecipeCall(adapter, "lstm", Setup(input_size=4, hidden_size=4)))
+    assert not run.ok and run.max_abs > 1e-3

@@ -23,6 +23,15 @@ Contracts:
   spec's values. The contract calls the result once on ``x`` to build it, assigns the problem's weights in
   Keras's own enumeration order (:meth:`Adapter.assign_in_order`), calls it again (with ``mask=`` when the target
   has lengths) and compares with the target like ``forward``.
+* ``build``: ``fn(...)`` builds the user's layer itself from what the target gives by name, as NumPy arrays (a
+  port from another framework's weights: ``kernel``, ``recurrent_kernel``, ``bias``); the contract calls the
+  layer on ``x`` as its users do (:meth:`Adapter.call_user`) and compares like ``forward``.
+* ``input_dropout``: ``fn(layer, x, rate)`` applies Keras's input ``dropout=rate`` (training) by hand before the
+  layer and returns what the layer returns. The contract runs it on a batch of identical sequences with one input
+  feature and checks that every sample's output equals the float64 reference on the input scaled by exactly one
+  kept (1 / (1 - rate)) or dropped (0) pattern, and reports the share of samples explained, whether the patterns
+  are constant over time (``per_sequence=True``: Keras 3's one mask per sequence) and the dropped fraction
+  (within six standard errors of ``rate``).
 * ``check``: the case's check executes the recipe and records that it did
   (:meth:`mapping.checks.measure.Measurement.recipe`); nothing is run here.
 
@@ -223,6 +232,21 @@ def _keras_sequences_and_states(problem: Problem) -> Expected:
                     "final states", select=[mask])
 
 
+@target("from_keras_weights")
+def _from_keras_weights(problem: Problem) -> Expected:
+    """A one-layer, one-direction layer ported from Keras's weights (``kernel``, ``recurrent_kernel``, ``bias`` as
+    Keras's ``get_weights()`` returns them): its output and final states."""
+    from .. import converters
+
+    spec = problem.spec
+    if spec.num_layers != 1 or spec.bidirectional or not spec.bias:
+        raise Unsupported("one Keras LSTM layer with a bias holds kernel, recurrent_kernel and bias")
+    kernel, recurrent_kernel, bias = converters.to_keras(problem.weights)[0, 0]
+    return Expected({**_inputs(problem), "kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias},
+                    list(problem.reference().fields().values()),
+                    "the float64 reference with the Keras layer's weights")
+
+
 def _last_layer(problem: Problem, name: str) -> list[np.ndarray]:
     ref = problem.reference()
     dirs = problem.spec.num_directions
@@ -389,6 +413,52 @@ def _keras_arrays(problem: Problem) -> dict:
     from .. import converters
 
     return converters.to_keras(problem.weights)
+
+
+@contract("build", "the target's arrays by name (NumPy), to build the user's layer from")
+def run_build(fn: Callable, spec: RecipeSpec, call: RecipeCall) -> RecipeRun:
+    _check_variant(fn, call)
+    problem = call.problem(spec.options.get("spec"), spec.options.get("padded", False))
+    expected = TARGETS[spec.options["target"]](problem)
+    layer = fn(**bind(fn, expected.inputs, {}, skip=0))
+    results = call.adapter.call_user(layer, problem.x.astype(problem.spec.dtype))
+    ok, worst, detail = compare(results, expected, call.tol(problem))
+    return RecipeRun(ok, worst, expected.what, detail)
+
+
+@contract("input_dropout", "the layer a user holds, the input and the dropout rate")
+def run_input_dropout(fn: Callable, spec: RecipeSpec, call: RecipeCall) -> RecipeRun:
+    import itertools
+
+    from ..weights import random_inputs, random_weights
+
+    if call.variant != "plain":
+        raise Unsupported("the dropout structure is measured on one layer, one direction")
+    rate, samples, steps = spec.options.get("rate", 0.5), 256, 3
+    layer_spec = call.setup.spec(call.op, batch_first=True).replace(input_size=1)
+    weights = random_weights(layer_spec, seed=call.seed)
+    one = random_inputs(layer_spec, 1, steps, seed=call.seed + 1) + 1.0  # no zero inputs: a drop is visible
+    x = np.repeat(one, samples, axis=0)
+    adapter = call.adapter
+    layer = adapter.user_layer(layer_spec, weights)
+    adapter.seed(call.seed)
+    out = adapter.numpy(_flatten(fn(layer, adapter.tensor(x, like=layer), rate))[0]).astype(np.float64)
+    patterns = np.array(list(itertools.product((0.0, 1.0 / (1 - rate)), repeat=steps)))  # (2^steps, steps)
+    candidates = Problem(layer_spec, weights, one * patterns[:, :, None], None).reference().output
+    tol = call.tol(Problem(layer_spec, weights, x, None))
+    explained = np.array([[np.all(within_tolerance(o, c, tol)) for c in candidates] for o in out])
+    found = explained.argmax(axis=1)[explained.any(axis=1)]
+    share = float(explained.any(axis=1).mean())
+    matched = patterns[found]
+    constant = bool(np.all(matched == matched[:, :1])) if len(matched) else False
+    dropped = float((matched == 0).mean()) if len(matched) else float("nan")
+    draws = samples if constant else samples * steps
+    ok = share == 1.0 and constant == spec.options.get("per_sequence", True) and \
+        abs(dropped - rate) <= 6 * np.sqrt(rate * (1 - rate) / draws)
+    detail = (f"{share:.0%} of {samples} samples explained by one kept/dropped pattern; "
+              f"{'one mask per sequence' if constant else 'masks vary over time'}; dropped fraction {dropped:.3f}")
+    return RecipeRun(ok, None, f"Keras's input dropout at rate {rate} (the float64 reference under one kept/dropped "
+                               "pattern per sample, constant over time)", detail)
 
 
 @contract("check", "whatever the case's check hands it (the check executes it and records that it did)")

@@ -122,6 +122,34 @@ def keras_like_outputs(net, x):
     return output.transpose(1, 0, 2), h_n[-1], c_n[-1]
 
 
+@recipe("build", target="from_keras_weights", spec={"batch_first": True})
+def from_keras_weights(kernel, recurrent_kernel, bias):
+    """A Keras LSTM layer's weights (``layer.get_weights()``) in a ``mindspore.nn.LSTM``: the input size is read
+    from the kernel (no ``input_size`` in Keras), the kernels are transposed (Keras stores (inputs, 4*units)),
+    gates are in the same order i, f, g, o, and Keras's one bias goes to ``bias_ih`` with ``bias_hh`` zero
+    (MindSpore adds the two)."""
+    from mindspore import Tensor, nn
+
+    input_size, units = kernel.shape[0], recurrent_kernel.shape[0]
+    net = nn.LSTM(input_size, units, batch_first=True)
+    net.weight_ih_l0.set_data(Tensor(np.ascontiguousarray(kernel.T, dtype=np.float32)))
+    net.weight_hh_l0.set_data(Tensor(np.ascontiguousarray(recurrent_kernel.T, dtype=np.float32)))
+    net.bias_ih_l0.set_data(Tensor(bias.astype(np.float32)))
+    net.bias_hh_l0.set_data(Tensor(np.zeros_like(bias, dtype=np.float32)))
+    return net
+
+
+@recipe("input_dropout", rate=0.5, per_sequence=True)
+def keras_input_dropout(net, x, rate):
+    """Keras 3's ``LSTM(dropout=rate)`` in training: MindSpore's ``dropout`` acts between stacked layers only, so
+    drop the layer's input by hand, one mask per sample and feature for the whole sequence (Keras 2 draws one per
+    step), rescaled by 1 / (1 - rate). Batch-first input; skip it in inference."""
+    from mindspore import ops
+
+    mask = ops.dropout(ops.ones((x.shape[0], 1, x.shape[2]), x.dtype), p=rate)
+    return net(x * mask)
+
+
 @recipe("forward", target="batch_major_output", spec={"batch_first": False})
 def keras_layout(net, x, hx=None):
     """Keras-layout data, (batch, time, features), through a ``mindspore.nn.LSTM`` built with the default
