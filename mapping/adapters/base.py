@@ -210,6 +210,13 @@ class Adapter(ABC):
         its own starting mode), callable with :meth:`call_user`; its weights read with :meth:`export_weights`."""
         raise NotImplementedError(f"{self.label}: a freshly built layer is not implemented by this adapter")
 
+    def cell_loop(self, problem: Problem) -> np.ndarray:
+        """The framework's one-step cell class (its lower-level API), holding layer 0's forward weights of
+        ``problem`` and stepped over time by hand from zero states, as a user who needs what the layer lacks
+        (a projection, another activation, a recurrent dropout) writes it; the outputs, (batch, time, hidden).
+        :class:`~mapping.errors.Unsupported` where the framework has no such cell."""
+        raise Unsupported(f"{self.label}: no one-step cell class")
+
     def call_user(self, layer: Any, x: Any, hx: Any = None) -> list[np.ndarray]:
         """Call a :meth:`user_layer` the way its users do: ``x`` and the initial state ``hx`` (None, or a tuple or
         list of the op's states, each ``(layers * directions, batch, size)``; the container is passed on as given)

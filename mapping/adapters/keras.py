@@ -294,6 +294,22 @@ class _KerasAdapter(Adapter):
             raise Unsupported(f"{self.label}: one LSTM layer is batch-first, one direction, one layer")
         return self.native_layer(spec, None, return_sequences=True, return_state=True, **self._options(spec))
 
+    def cell_loop(self, problem: Problem) -> np.ndarray:
+        import tensorflow as tf
+
+        spec = problem.spec
+        cell = getattr(self.keras().layers, f"{_OPS[spec.op]}Cell")(spec.hidden_size, use_bias=spec.bias,
+                                                                     dtype=spec.dtype, **self._options(spec))
+        cell.build((None, spec.input_size))
+        cell.set_weights([a.astype(spec.dtype) for a in converters.to_keras(problem.weights)[0, 0]])
+        x = problem.x if spec.batch_first else np.swapaxes(problem.x, 0, 1)
+        state = [tf.zeros((x.shape[0], spec.hidden_size), dtype=spec.dtype) for _ in ops.of(spec).states]
+        outputs = []
+        for t in range(x.shape[1]):
+            out, state = cell(tf.constant(x[:, t], dtype=spec.dtype), state)
+            outputs.append(np.asarray(out))
+        return np.stack(outputs, axis=1)
+
     def call_user(self, layer: Any, x: Any, hx: Any = None) -> list[np.ndarray]:
         """Keras takes the initial states as ``initial_state=[h, c]``, each ``(batch, units)``: the leading
         (layers * directions) axis of one layer's states is dropped, the container kept."""

@@ -121,6 +121,24 @@ class MindSporeAdapter(Adapter):
         options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]}
         return self.layer_class(spec.op)(**options, dtype=_MS_DTYPES[spec.dtype])
 
+    def cell_loop(self, problem: Problem) -> np.ndarray:
+        spec = problem.spec
+        dtype = _MS_DTYPES[spec.dtype]
+        cell = getattr(nn, f"{_OPS[spec.op][0]}Cell")(spec.input_size, spec.hidden_size, has_bias=spec.bias,
+                                                      dtype=dtype)
+        arrays = converters.to_mindspore(problem.weights)
+        for param in cell.get_parameters():
+            param.set_data(Tensor(arrays[f"{param.name.split('.')[-1]}_l0"].astype(spec.dtype), dtype=dtype))
+        x = problem.x if spec.batch_first else np.swapaxes(problem.x, 0, 1)
+        zeros = Tensor(np.zeros((x.shape[0], spec.hidden_size), spec.dtype), dtype=dtype)
+        state = tuple(zeros for _ in ops.of(spec).states)
+        outputs = []
+        for t in range(x.shape[1]):
+            new = cell(Tensor(np.ascontiguousarray(x[:, t]), dtype=dtype), state if len(state) > 1 else state[0])
+            state = tuple(new) if isinstance(new, (tuple, list)) else (new,)
+            outputs.append(state[0].asnumpy())
+        return np.stack(outputs, axis=1)
+
     def call_user(self, layer: nn.Cell, x: Any, hx: Any = None) -> list[np.ndarray]:
         x = self.tensor(x, like=layer)
         args = (x,) if hx is None else (x, self.tensor(hx, like=layer))

@@ -92,6 +92,22 @@ class TorchAdapter(Adapter):
             warnings.filterwarnings("ignore", message="dropout option adds dropout after all but last")
             return self.layer_class(spec.op)(**options, dtype=_TORCH_DTYPES[spec.dtype])
 
+    def cell_loop(self, problem: Problem) -> np.ndarray:
+        spec = problem.spec
+        cell = getattr(torch.nn, f"{_OPS[spec.op][0]}Cell")(spec.input_size, spec.hidden_size, bias=spec.bias,
+                                                              dtype=_TORCH_DTYPES[spec.dtype])
+        arrays = converters.to_torch(problem.weights)
+        cell.load_state_dict({name: torch.from_numpy(arrays[f"{name}_l0"]).to(_TORCH_DTYPES[spec.dtype])
+                              for name in dict(cell.named_parameters())})
+        x = torch.from_numpy(np.ascontiguousarray(problem.x)).to(_TORCH_DTYPES[spec.dtype])
+        steps = x.unbind(1 if spec.batch_first else 0)
+        state, outputs = None, []
+        with torch.no_grad():
+            for x_t in steps:
+                state = cell(x_t, state)
+                outputs.append((state[0] if isinstance(state, tuple) else state).numpy())
+        return np.stack(outputs, axis=1)
+
     def call_user(self, layer: torch.nn.Module, x: Any, hx: Any = None) -> list[np.ndarray]:
         x = self.tensor(x, like=layer)
         args = (x,) if hx is None else (x, self.tensor(hx, like=layer))
