@@ -55,3 +55,27 @@ def test_each_caveat_in_findings_is_recorded_by_its_case_and_measured_with_its_f
     assert finding.behaviour == line["measured"]
     written = line["figure"]
     assert (f"{finding.figure:.3g}" if finding.figure is not None else "—") == written, finding.figure
+
+
+@pytest.mark.mindspore
+@pytest.mark.parametrize("row,name", [("Parameter 13", "kernel_max_norm"), ("Parameter 14", "recurrent_max_norm")])
+def test_the_constraint_recipes_findings_names_run_and_the_old_text_does_not(row, name):
+    """FINDINGS.md, "Recipes that did not run": the shown text's keepdims= is refused; the executed recipe
+    reproduces Keras within the figure written there."""
+    adapter_or_skip("mindspore")
+    import numpy as np
+    from mindspore import Tensor, ops
+
+    from mapping.judge import judge
+
+    text = (ROOT / "FINDINGS.md").read_text(encoding="utf-8")
+    figure = float(re.search(r"reproduce Keras's MaxNorm within ([0-9.e-]+)", text).group(1))
+    with pytest.raises(TypeError, match="keepdims"):
+        ops.sum(Tensor(np.ones((2, 2), np.float32)) ** 2, 1, keepdims=True)
+    path = ROOT / "cases" / "tensorflow_lstm_master.yaml"
+    case_file = load_case_file(path)
+    case = next(c for c in case_file.cases if c.row == row)
+    j = judge(path, case_file, case, "mindspore")
+    (record,) = j.recipes
+    assert j.status == "passed" and record.name == name and record.ok
+    assert "keepdim=True" in record.source and record.max_abs <= figure
