@@ -135,6 +135,12 @@ class CaveatRun:
 _MEASURED: dict[tuple, Finding] = {}
 
 
+def forget() -> None:
+    """Forget every finding measured so far: for code that changes what a probe measures (a fault injected into
+    the harness or an adapter)."""
+    _MEASURED.clear()
+
+
 def measure(probe: Probe, args: dict, ctx: "CheckContext") -> Finding:
     """``probe`` run with ``args`` on ``ctx.framework``, once per process (see :data:`_MEASURED`)."""
     if probe.kind == "recipe_variants":
