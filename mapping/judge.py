@@ -102,7 +102,7 @@ def judge(path: str | Path, case_file: CaseFile, case: Case, framework: str) -> 
     version = adapter.version()
     expected = case.expected_verdict(framework, version)  # the verdict recorded for the installed release
     ctx = context(case, framework, case_file.page.op)
-    outcome = CHECKS[case.check].run(case.args, ctx)
+    outcome = run_case(case, framework, case_file.page.op)
     recipe_records, recipe_problems = run_recipes(case, ctx, outcome)
     caveats = run_caveats(case, ctx, expected)
     outcome.problems += recipe_problems + caveats.problems
