@@ -61,9 +61,10 @@ def regularizer(args: RegularizerArgs, ctx: CheckContext) -> Outcome:
         value = recipe_penalty(args.target, args.l2, own, h_last)
         m.compare(f"recipe on {adapter.label}'s own weights/outputs vs reference", value, expected)
         m.note(f"recipe value {value:.6g}")
-        _run_recipe(ctx, m, f"{args.target}_l2", model, {"x": adapter.tensor(x, like=model), "l2": args.l2},
-                    lambda got: {"penalty": (float(adapter.numpy(got)), expected)},
-                    "Keras's loss for the same weights and input")
+        if hasattr(adapter, "tensor"):  # a test double without native layers cannot run the framework's code
+            _run_recipe(ctx, m, f"{args.target}_l2", model, {"x": adapter.tensor(x, like=model), "l2": args.l2},
+                        lambda got: {"penalty": (float(adapter.numpy(got)), expected)},
+                        "Keras's loss for the same weights and input")
     return m.outcome(Verdict.EQUIVALENT_WITH_RECIPE if m.ok else Verdict.DIVERGES)
 
 
@@ -129,6 +130,8 @@ def constraint(args: ConstraintArgs, ctx: CheckContext) -> Outcome:
             m.note(f"MaxNorm(axis=0) applied literally to MindSpore's (4*hidden, input) layout differs by {gap:.3g}")
     else:
         model = adapter.build(spec, w)
+        expected = max_norm_canonical(args.target, args.max_norm, adapter.export_weights(model, spec))
+
         def after(_):
             w = adapter.export_weights(model, spec)[0, 0]
             got = {"w_ih": w.w_ih, "w_hh": w.w_hh, "bias": w.b_ih + w.b_hh}
