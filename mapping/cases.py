@@ -40,6 +40,7 @@ from pydantic import (
 )
 
 from . import frameworks, ops, versions
+from .checks.arguments import VersionedBehaviour
 from .errors import ArgsError, MappingError, clip, show
 from .verdicts import NEEDS_CORRECTION, Verdict
 
@@ -161,6 +162,26 @@ class VersionVerdict(_Strict):
         return versions.matches(self.versions, version)
 
 
+#: A recorded behaviour per framework: one string, or one per range of versions (see checks.arguments.Recorded).
+RecordedBehaviour = str | list[VersionedBehaviour]
+
+
+class Caveat(_Strict):
+    """One probe beyond the row's headline claim (see :mod:`mapping.probes`): which probe, its arguments, and the
+    behaviour measured on each framework it runs on, in the project's words."""
+
+    probe: str
+    args: dict[str, Any] = {}
+    #: What is probed, in words; the probe's own summary when not given.
+    title: str | None = Field(default=None, min_length=5, max_length=200)
+    #: framework -> the behaviour measured there; the probe runs on exactly these frameworks.
+    recorded: dict[FrameworkName, RecordedBehaviour] = Field(min_length=1)
+
+
+#: A case's recipes: framework (or page family) -> the name of a recipe function written for it, or several.
+RecipeRefs = dict[str, str | list[str]]
+
+
 class Case(_Strict):
     row: str = Field(min_length=1, max_length=MAX_ROW_CHARS)
     only_in: list[str] = []
@@ -173,8 +194,19 @@ class Case(_Strict):
     verdict_by_version: dict[FrameworkName, list[VersionVerdict]] = {}
     finding: str | None = None
     correction: str | None = None
-    recipe: str | None = None
+    #: The recipes shown for this row: functions in mapping/recipes/<family>.py, executed by the suite. (A plain
+    #: string is the older free-text form, shown but not executed; it is being replaced by recipe functions.)
+    recipe: RecipeRefs | str | None = None
+    caveats: list[Caveat] = []
     tolerance: ToleranceOverride | None = None
+
+    def recipe_names(self, framework: str) -> list[str]:
+        """The recipes this case shows for ``framework`` (named by framework or by its page family)."""
+        names: list[str] = []
+        for key, value in (self.recipe if isinstance(self.recipe, dict) else {}).items():
+            if key == framework or key == frameworks.get(framework).family:
+                names += [value] if isinstance(value, str) else value
+        return list(dict.fromkeys(names))
 
     @field_validator("params")
     @classmethod
@@ -445,6 +477,8 @@ def load_case_file(path: Path | str) -> CaseFile:
                                 case=case.row, field=f"args.{exc.field}") from None
         except ValueError as exc:
             raise fail(clip(str(exc), 300), "args") from None
+        _check_recipes(path, nodes, index, case, frameworks)
+        _check_caveats(path, nodes, index, case, frameworks, parsed.page.op)
         if isinstance(case.verdict, dict):
             if set(case.verdict) != frameworks:
                 raise fail(f"give one verdict for each of {sorted(frameworks)}; got {sorted(case.verdict)}",
@@ -480,6 +514,64 @@ def load_case_file(path: Path | str) -> CaseFile:
             raise fail("a 'diverges' verdict needs a 'finding' (what was measured) and a 'correction' "
                        "(what the page should say)", "verdict")
     return parsed
+
+
+def _check_recipes(path: Path, nodes: "_LazyNodes", index: int, case: Case, names: set[str]) -> None:
+    """Every recipe a case shows is written, as a recipe, for a framework the case is measured on."""
+    from . import recipes
+
+    for key, value in (case.recipe if isinstance(case.recipe, dict) else {}).items():
+        where = ("cases", index, "recipe", key)
+        covered = [f for f in sorted(names) if f == key or frameworks.get(f).family == key]
+        if not covered:
+            raise CaseFileError(path, f"{show(key)} is not a framework or page family of this case (its frameworks: "
+                                      f"{', '.join(sorted(names))})", line=_line_of(nodes.get(), where),
+                                case=case.row, field=f"recipe.{key}")
+        entries = [value] if isinstance(value, str) else value
+        if not entries:
+            raise CaseFileError(path, "name at least one recipe", line=_line_of(nodes.get(), where), case=case.row,
+                                field=f"recipe.{key}")
+        for n, name in enumerate(entries):
+            sub = where if isinstance(value, str) else where + (n,)
+            for framework in covered:
+                try:
+                    recipes.shown(framework, name)
+                except LookupError as exc:
+                    raise CaseFileError(path, str(exc).strip('"'), line=_line_of(nodes.get(), sub), case=case.row,
+                                        field=".".join(map(str, sub[2:]))) from None
+
+
+def _check_caveats(path: Path, nodes: "_LazyNodes", index: int, case: Case, names: set[str], op: str) -> None:
+    """Every caveat names a known probe, runs on frameworks of the case, and has valid arguments for them."""
+    from .probes import PROBES
+
+    for n, caveat in enumerate(case.caveats):
+        where = ("cases", index, "caveats", n)
+
+        def fail(message: str, *sub: Any) -> CaseFileError:
+            return CaseFileError(path, message, line=_line_of(nodes.get(), where + sub), case=case.row,
+                                 field=".".join(map(str, ("caveats", n) + sub)))
+
+        if caveat.probe not in PROBES:
+            raise fail(f"unknown probe {show(caveat.probe)}; known probes: {', '.join(sorted(PROBES))}", "probe")
+        extra = [f for f in caveat.recorded if f not in names]
+        if extra:
+            raise fail(f"the case is not measured on {extra[0]}; its frameworks are {sorted(names)}", "recorded",
+                       extra[0])
+        try:
+            PROBES[caveat.probe].parse_args(caveat.args).check_case(list(caveat.recorded), op)
+        except ValidationError as exc:
+            err = _first_error(exc)
+            message = "unknown argument for this probe" if err["type"] == "extra_forbidden" else \
+                err["msg"].removeprefix("Value error, ")
+            if err["type"] not in ("missing", "extra_forbidden", "value_error") and "input" in err:
+                message += f" (got {show(err['input'])})"
+            raise fail(message, "args", *err["loc"]) from None
+        except ArgsError as exc:
+            raise fail(exc.problem, "args", *(int(p) if p.isdigit() else p for p in exc.field.split("."))) from None
+        for other in case.caveats[:n]:
+            if other.probe == caveat.probe and other.args == caveat.args:
+                raise fail("the same probe with the same arguments is listed twice", "probe")
 
 
 def is_case_file_name(path: Path | str) -> bool:

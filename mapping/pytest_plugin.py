@@ -226,10 +226,12 @@ class CaseItem(pytest.Item):
             details=(outcome.details + [f"changed: {p}" for p in outcome.problems]) if outcome else [],
             finding=self.case.finding,
             correction=self.case.correction,
-            recipe=self.case.recipe,
+            recipe=_recipe_text(self.case, judgement),
             reproduce=judgement.reproduce or reproduce_command(self.rel, self.case, self.framework),
             duration_s=round(judgement.duration_s, 4),
             deciding=DecidingFigure(**vars(outcome.deciding)) if outcome and outcome.deciding else None,
+            caveats=judgement.caveats,
+            recipes=judgement.recipes,
         )
         self.user_properties.append((RESULT_KEY, record.model_dump_json()))
         self.user_properties.append((PAGE_KEY, _page_record(case_file, self.rel).model_dump_json()))
@@ -252,6 +254,14 @@ class CaseMismatch(Exception):
 
 class CaseCannotRun(Exception):
     """The case's input cannot run (found only at run time), or its framework is installed but broken."""
+
+
+def _recipe_text(case, judgement) -> str | None:
+    """The recipe text of the results: the source of the recipes executed for this framework (or a case's older
+    free-text recipe)."""
+    if isinstance(case.recipe, str):
+        return case.recipe
+    return "\n".join(r.source for r in judgement.recipes) or None
 
 
 def _finite(value):

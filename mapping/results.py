@@ -156,6 +156,7 @@ class CaveatRecord(_Model):
     figure_label: str | None = None
     trap: bool = False  # this framework's behaviour is a trap for a porting engineer
     bites: bool = False  # the caveat matters for this row (a trap, or the sides behave differently)
+    detail: str | None = None  # what the framework said or did (an exception's first line); optional, not compared
 
 
 class RecipeRecord(_Model):

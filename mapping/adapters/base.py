@@ -17,6 +17,8 @@ from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from typing import Any, Callable, ClassVar, Iterator
 
+import numpy as np
+
 from .. import frameworks
 from ..errors import Unsupported
 from ..problem import Problem, RunResult
@@ -85,6 +87,11 @@ class Adapter(ABC):
     def run(self, model: Any, problem: Problem, *, training: bool = False) -> RunResult:
         """Run a built model on ``problem`` (its weights are the model's own; ``problem.weights`` is not read)."""
         return self._run(model, problem.validated().cast(problem.spec.dtype), training)
+
+    def run_unchecked(self, model: Any, problem: Problem) -> RunResult:
+        """Run without the harness's own validation of ``problem`` (inference mode): for probes of what the
+        framework itself does with input the harness refuses (a length of zero)."""
+        return self._run(model, problem.cast(problem.spec.dtype), False)
 
     def run_masked(self, model: Any, problem: Problem, mask: Any) -> RunResult:
         """Run with an arbitrary ``(batch, time)`` boolean mask of real steps (left padding, holes) instead of
@@ -181,6 +188,51 @@ class Adapter(ABC):
         tuples or lists of them, become the framework's tensors of the layer's dtype; the outputs come back as
         NumPy arrays, flattened in order (the output, then each final state)."""
         raise NotImplementedError(f"{self.label}: calling a native layer is not implemented by this adapter")
+
+    # --- what recipes and probes are handed ----------------------------------------------------------
+    def tensor(self, value: Any, like: Any = None, dtype: str | None = None) -> Any:
+        """``value`` as this framework's tensor, the way a user makes one: a floating array in ``dtype``, else in
+        the dtype of ``like`` (a built layer), else in its own; an integer array in the dtype the framework takes
+        lengths in; booleans as booleans. Tuples and lists are converted element-wise and keep their type."""
+        raise NotImplementedError(f"{self.label}: tensors are not implemented by this adapter")
+
+    def numpy(self, value: Any) -> np.ndarray:
+        """A tensor (or anything array-like) as a NumPy array, in the tensor's own dtype."""
+        return np.asarray(value)
+
+    def user_layer(self, spec: LayerSpec, weights: CanonicalWeights) -> Any:
+        """The layer a user of this framework holds for ``spec``, with ``weights``: what a recipe is handed.
+        :class:`~mapping.errors.Unsupported` where one layer object cannot express the spec."""
+        return self.build(spec, weights)
+
+    def fresh_layer(self, spec: LayerSpec) -> Any:
+        """The layer a user gets from the constructor alone for ``spec`` (the framework's own initial weights,
+        its own starting mode), callable with :meth:`call_user`; its weights read with :meth:`export_weights`."""
+        raise NotImplementedError(f"{self.label}: a freshly built layer is not implemented by this adapter")
+
+    def cell_loop(self, problem: Problem) -> np.ndarray:
+        """The framework's one-step cell class (its lower-level API), holding layer 0's forward weights of
+        ``problem`` and stepped over time by hand from zero states, as a user who needs what the layer lacks
+        (a projection, another activation, a recurrent dropout) writes it; the outputs, (batch, time, hidden).
+        :class:`~mapping.errors.Unsupported` where the framework has no such cell."""
+        raise Unsupported(f"{self.label}: no one-step cell class")
+
+    def call_user(self, layer: Any, x: Any, hx: Any = None) -> list[np.ndarray]:
+        """Call a :meth:`user_layer` the way its users do: ``x`` and the initial state ``hx`` (None, or a tuple or
+        list of the op's states, each ``(layers * directions, batch, size)``; the container is passed on as given)
+        as NumPy arrays (converted to the layer's dtype) or as this framework's tensors (passed as they are). The
+        outputs come back as NumPy arrays in their own dtype, flattened (output, then each final state)."""
+        raise NotImplementedError(f"{self.label}: calling a user's layer is not implemented by this adapter")
+
+    def parameters_in_order(self, model: Any) -> list[tuple[str, np.ndarray]]:
+        """The model's parameters as the framework enumerates them (what a positional weight copy walks
+        through): ``(name, array)`` pairs, in the framework's own order, names and layouts."""
+        raise NotImplementedError(f"{self.label}: parameter enumeration is not implemented by this adapter")
+
+    def assign_in_order(self, model: Any, arrays: list[np.ndarray]) -> None:
+        """Assign ``arrays`` to the model's parameters by position, in :meth:`parameters_in_order` order, the way a
+        user's positional copy does (each framework's own assignment: its checks, or none)."""
+        raise NotImplementedError(f"{self.label}: positional assignment is not implemented by this adapter")
 
 def flatten(value: Any) -> list:
     """Nested tuples and lists of outputs, flattened in order: ``(out, (h, c))`` -> ``[out, h, c]``."""

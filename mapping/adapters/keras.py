@@ -28,6 +28,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .. import converters, frameworks, ops, trace, versions  # noqa: E402
+from ..errors import Unsupported  # noqa: E402
 from ..problem import Problem, RunResult  # noqa: E402
 from ..reference import Gradients, Upstream  # noqa: E402
 from ..spec import LayerSpec  # noqa: E402
@@ -270,6 +271,73 @@ class _KerasAdapter(Adapter):
                       "options": {k: v for k, v in options.items() if isinstance(v, (bool, int, float, str))},
                       "model": id(layer)})
         return layer
+
+    def tensor(self, value: Any, like: Any = None, dtype: str | None = None) -> Any:
+        import tensorflow as tf
+
+        if isinstance(value, (tuple, list)):
+            return type(value)(self.tensor(v, like, dtype) for v in value)
+        if isinstance(value, tf.Tensor):
+            return value
+        a = np.asarray(value)
+        if a.dtype.kind == "f":
+            if isinstance(like, KerasStack):
+                like = like.layers[0]
+            target = dtype or (getattr(like, "dtype", None) if like is not None else None) or a.dtype.name
+            return tf.constant(a, dtype=target)
+        return tf.constant(a.astype(np.int32) if a.dtype.kind in "iu" else a)
+
+    def user_layer(self, spec: LayerSpec, weights: CanonicalWeights) -> Any:
+        """One Keras layer returning the sequence and the states; a stack or a bidirectional layer is built by a
+        recipe (``keras_layers`` contract), not handed to one."""
+        if spec.num_layers != 1 or spec.bidirectional or not spec.batch_first:
+            raise Unsupported(f"{self.label}: one LSTM layer is batch-first, one direction, one layer")
+        return self.native_layer(spec, weights, return_sequences=True, return_state=True,
+                                 **self._options(spec))
+
+    def fresh_layer(self, spec: LayerSpec) -> Any:
+        """One Keras layer, built from the input's shape as a user's first call builds it (no weights set)."""
+        if spec.num_layers != 1 or spec.bidirectional or not spec.batch_first:
+            raise Unsupported(f"{self.label}: one LSTM layer is batch-first, one direction, one layer")
+        return self.native_layer(spec, None, return_sequences=True, return_state=True, **self._options(spec))
+
+    def cell_loop(self, problem: Problem) -> np.ndarray:
+        import tensorflow as tf
+
+        spec = problem.spec
+        cell = getattr(self.keras().layers, f"{_OPS[spec.op]}Cell")(spec.hidden_size, use_bias=spec.bias,
+                                                                     dtype=spec.dtype, **self._options(spec))
+        cell.build((None, spec.input_size))
+        cell.set_weights([a.astype(spec.dtype) for a in converters.to_keras(problem.weights)[0, 0]])
+        x = problem.x if spec.batch_first else np.swapaxes(problem.x, 0, 1)
+        state = [tf.zeros((x.shape[0], spec.hidden_size), dtype=spec.dtype) for _ in ops.of(spec).states]
+        outputs = []
+        for t in range(x.shape[1]):
+            out, state = cell(tf.constant(x[:, t], dtype=spec.dtype), state)
+            outputs.append(np.asarray(out))
+        return np.stack(outputs, axis=1)
+
+    def call_user(self, layer: Any, x: Any, hx: Any = None) -> list[np.ndarray]:
+        """Keras takes the initial states as ``initial_state=[h, c]``, each ``(batch, units)``: the leading
+        (layers * directions) axis of one layer's states is dropped, the container kept."""
+        x = self.tensor(x, like=layer)
+        if hx is None:
+            out = layer(x)
+        else:
+            out = layer(x, initial_state=type(hx)(self.tensor(s, like=layer)[0] for s in hx))
+        return [self.numpy(t) for t in (out if isinstance(out, (list, tuple)) else [out])]
+
+    def assign_in_order(self, model: Any, arrays: list[np.ndarray]) -> None:
+        arrays = list(arrays)
+        for layer in model.layers if isinstance(model, KerasStack) else [model]:
+            count = len(layer.weights)
+            layer.set_weights([np.asarray(a) for a in arrays[:count]])  # Keras checks each shape
+            arrays = arrays[count:]
+
+    def parameters_in_order(self, model: Any) -> list[tuple[str, np.ndarray]]:
+        layers = model.layers if isinstance(model, KerasStack) else [model]
+        return [(getattr(v, "path", None) or v.name, np.asarray(v, dtype=np.float64))
+                for layer in layers for v in layer.weights]
 
     def native_weights(self, layer: Any) -> list[np.ndarray]:
         return [np.asarray(w) for w in layer.get_weights()]

@@ -27,7 +27,7 @@ from .base import Adapter, flatten  # noqa: E402
 mindspore.set_context(mode=mindspore.PYNATIVE_MODE)
 mindspore.set_device("CPU")
 
-_MS_DTYPES = {"float32": mindspore.float32, "float64": mindspore.float64}
+_MS_DTYPES = {"float16": mindspore.float16, "float32": mindspore.float32, "float64": mindspore.float64}
 
 #: Per op: the mindspore.nn class, and the activations it is fixed to (spec field -> value).
 _OPS: dict[str, tuple[str, dict[str, str]]] = {
@@ -100,6 +100,56 @@ class MindSporeAdapter(Adapter):
 
         out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
         return [t.asnumpy() for t in flatten(out)]
+
+    def tensor(self, value: Any, like: Any = None, dtype: str | None = None) -> Any:
+        if isinstance(value, (tuple, list)):
+            return type(value)(self.tensor(v, like, dtype) for v in value)
+        if isinstance(value, Tensor):
+            return value
+        a = np.asarray(value)
+        if a.dtype.kind == "f":
+            target = (_MS_DTYPES[dtype] if dtype else like.trainable_params()[0].dtype if like is not None
+                      else _MS_DTYPES.get(a.dtype.name, mindspore.float32))
+            return Tensor(a, dtype=target)
+        return Tensor(a.astype(np.int32) if a.dtype.kind in "iu" else a)  # seq_length: int32
+
+    def numpy(self, value: Any) -> np.ndarray:
+        return value.asnumpy() if isinstance(value, Tensor) else np.asarray(value)
+
+    def fresh_layer(self, spec: LayerSpec) -> nn.Cell:
+        self.check_supported(spec)
+        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]}
+        return self.layer_class(spec.op)(**options, dtype=_MS_DTYPES[spec.dtype])
+
+    def cell_loop(self, problem: Problem) -> np.ndarray:
+        spec = problem.spec
+        dtype = _MS_DTYPES[spec.dtype]
+        cell = getattr(nn, f"{_OPS[spec.op][0]}Cell")(spec.input_size, spec.hidden_size, has_bias=spec.bias,
+                                                      dtype=dtype)
+        arrays = converters.to_mindspore(problem.weights)
+        for param in cell.get_parameters():
+            param.set_data(Tensor(arrays[f"{param.name.split('.')[-1]}_l0"].astype(spec.dtype), dtype=dtype))
+        x = problem.x if spec.batch_first else np.swapaxes(problem.x, 0, 1)
+        zeros = Tensor(np.zeros((x.shape[0], spec.hidden_size), spec.dtype), dtype=dtype)
+        state = tuple(zeros for _ in ops.of(spec).states)
+        outputs = []
+        for t in range(x.shape[1]):
+            new = cell(Tensor(np.ascontiguousarray(x[:, t]), dtype=dtype), state if len(state) > 1 else state[0])
+            state = tuple(new) if isinstance(new, (tuple, list)) else (new,)
+            outputs.append(state[0].asnumpy())
+        return np.stack(outputs, axis=1)
+
+    def call_user(self, layer: nn.Cell, x: Any, hx: Any = None) -> list[np.ndarray]:
+        x = self.tensor(x, like=layer)
+        args = (x,) if hx is None else (x, self.tensor(hx, like=layer))
+        return [self.numpy(t) for t in flatten(layer(*args))]
+
+    def parameters_in_order(self, model: nn.Cell) -> list[tuple[str, np.ndarray]]:
+        return [(p.name, p.asnumpy().astype(np.float64)) for p in model.trainable_params()]
+
+    def assign_in_order(self, model: nn.Cell, arrays: list[np.ndarray]) -> None:
+        for p, a in zip(model.trainable_params(), arrays):
+            p.set_data(Tensor(np.asarray(a, dtype=np.float32)))
 
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> nn.Cell:
         self.check_supported(spec)

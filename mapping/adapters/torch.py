@@ -19,7 +19,7 @@ from ..spec import LayerSpec
 from ..weights import CanonicalWeights
 from .base import Adapter, flatten
 
-_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_TORCH_DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64}
 
 #: Per op: the torch.nn class, and the activations it is fixed to (spec field -> value).
 _OPS: dict[str, tuple[str, dict[str, str]]] = {
@@ -69,6 +69,58 @@ class TorchAdapter(Adapter):
         with torch.no_grad():
             out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
         return [t.numpy() for t in flatten(out)]
+
+    def tensor(self, value: Any, like: Any = None, dtype: str | None = None) -> Any:
+        if isinstance(value, (tuple, list)):
+            return type(value)(self.tensor(v, like, dtype) for v in value)
+        if isinstance(value, torch.Tensor):
+            return value
+        a = np.ascontiguousarray(value)
+        if a.dtype.kind == "f":
+            target = _TORCH_DTYPES[dtype] if dtype else next(like.parameters()).dtype if like is not None else None
+            t = torch.from_numpy(a)
+            return t.to(target) if target is not None else t
+        return torch.from_numpy(a.astype(np.int64) if a.dtype.kind in "iu" else a)  # lengths are int64
+
+    def numpy(self, value: Any) -> np.ndarray:
+        return value.detach().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+
+    def fresh_layer(self, spec: LayerSpec) -> torch.nn.Module:
+        self.check_supported(spec)
+        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]}
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="dropout option adds dropout after all but last")
+            return self.layer_class(spec.op)(**options, dtype=_TORCH_DTYPES[spec.dtype])
+
+    def cell_loop(self, problem: Problem) -> np.ndarray:
+        spec = problem.spec
+        cell = getattr(torch.nn, f"{_OPS[spec.op][0]}Cell")(spec.input_size, spec.hidden_size, bias=spec.bias,
+                                                              dtype=_TORCH_DTYPES[spec.dtype])
+        arrays = converters.to_torch(problem.weights)
+        cell.load_state_dict({name: torch.from_numpy(arrays[f"{name}_l0"]).to(_TORCH_DTYPES[spec.dtype])
+                              for name in dict(cell.named_parameters())})
+        x = torch.from_numpy(np.ascontiguousarray(problem.x)).to(_TORCH_DTYPES[spec.dtype])
+        steps = x.unbind(1 if spec.batch_first else 0)
+        state, outputs = None, []
+        with torch.no_grad():
+            for x_t in steps:
+                state = cell(x_t, state)
+                outputs.append((state[0] if isinstance(state, tuple) else state).numpy())
+        return np.stack(outputs, axis=1)
+
+    def call_user(self, layer: torch.nn.Module, x: Any, hx: Any = None) -> list[np.ndarray]:
+        x = self.tensor(x, like=layer)
+        args = (x,) if hx is None else (x, self.tensor(hx, like=layer))
+        with torch.no_grad():
+            return [self.numpy(t) for t in flatten(layer(*args))]
+
+    def parameters_in_order(self, model: torch.nn.Module) -> list[tuple[str, np.ndarray]]:
+        return [(name, p.detach().to(torch.float64).numpy()) for name, p in model.named_parameters()]
+
+    def assign_in_order(self, model: torch.nn.Module, arrays: list[np.ndarray]) -> None:
+        with torch.no_grad():
+            for p, a in zip(model.parameters(), arrays):
+                p.copy_(torch.from_numpy(np.ascontiguousarray(a)))
 
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> torch.nn.Module:
         self.check_supported(spec)

@@ -129,4 +129,5 @@ def _recipe_side(ctx: CheckContext, args: InitializerArgs, m: Measurement, spec,
     r = adapter.export_weights(net, spec)[0, 0]
     ok = _check_properties(m, "after the recipe", r.w_ih, r.w_hh, r.b_ih + r.b_hh, args, True, what)
     m.expect(ok, "the recipe no longer reproduces Keras's initialisation")
+    m.recipe(recipe, ok=ok, max_abs=None, compared_with=f"the properties of Keras's default {what} initialisation")
     return m.outcome(Verdict.EQUIVALENT_WITH_RECIPE if not m.problems else Verdict.DIVERGES)

@@ -53,6 +53,18 @@ class Outcome:
     diagnoses: list[str] = field(default_factory=list)
     #: The figure that decided the verdict (see the module's docstring).
     deciding: Deciding | None = None
+    #: Recipes the check executed itself (contract ``check``), for the results' RecipeRecords.
+    recipes: list["ExecutedRecipe"] = field(default_factory=list)
+
+
+@dataclass
+class ExecutedRecipe:
+    """A recipe function a check ran, and how it compared."""
+
+    fn: object
+    ok: bool
+    max_abs: float | None
+    compared_with: str
 
 
 class Measurement:
@@ -72,6 +84,7 @@ class Measurement:
         self.diagnoses: list[str] = []
         self.deciding: Deciding | None = None
         self._comparisons: list[Deciding] = []  # one per compare() call, for the default deciding figure
+        self.recipes: list[ExecutedRecipe] = []
 
     def compare(self, label: str, actual, expected, select: np.ndarray | None = None, *,
                 problem: Problem | None = None, decide: bool = False, against: str = REFERENCE) -> bool:
@@ -132,6 +145,10 @@ class Measurement:
         """Mark evidence that is not one comparison (a count, a statistic, an error raised) as deciding the verdict."""
         self.deciding = Deciding(label, _finite(value), compared_with, threshold, test, holds)
 
+    def recipe(self, fn, *, ok: bool, max_abs: float | None, compared_with: str) -> None:
+        """Record that the check executed the recipe function ``fn`` (a case shows it) and how it compared."""
+        self.recipes.append(ExecutedRecipe(fn, ok, max_abs, compared_with))
+
     def note(self, text: str) -> None:
         self.details.append(text)
 
@@ -158,6 +175,7 @@ class Measurement:
             problems=self.problems,
             diagnoses=self.diagnoses,
             deciding=self.deciding or self._default_deciding(),
+            recipes=self.recipes,
         )
 
     def _default_deciding(self) -> Deciding | None:

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable, ContextManager, Iterator
 
 import numpy as np
 
-from .. import converters, reference
+from .. import converters, probes, reference
 from ..converters import native
 from ..problem import RunResult
 from .patching import mutated, mutated_everywhere, patched_everywhere, wrapped_converter, wrapped_run
@@ -84,8 +85,16 @@ class Fault:
     #: speed-up only: the other probes still run when these do not catch it, and the full table runs all)
     hint: tuple[str, ...] = ()
 
-    def apply(self) -> ContextManager:
-        return self.patch()
+    @contextmanager
+    def apply(self) -> Iterator[None]:
+        """The fault in place. Probe findings measured in this process are forgotten on the way in and out: they
+        were measured by the code the fault changes (:func:`mapping.probes.forget`)."""
+        probes.forget()
+        try:
+            with self.patch():
+                yield
+        finally:
+            probes.forget()
 
 
 def _keras_gates_f_g_swapped():

@@ -1,12 +1,38 @@
-"""Keras (tf.keras and Keras 2): regularisers and constraints as Keras users attach them.
-
-Each function takes the framework's adapter (which knows which Keras it is) and works on a one-layer,
-one-direction spec.
+"""Keras (tf.keras and Keras 2): what a Keras user writes for what ``keras.layers.LSTM`` has no parameter for
+(stacked and bidirectional layers, ``seq_length``), and the helpers the checks use to attach regularisers and
+constraints as Keras users do (those take the framework's adapter and work on a one-layer, one-direction spec).
+Functions marked with :func:`~mapping.recipes.recipe` are shown and executed under their contract.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from . import recipe
+
+
+@recipe("keras_layers", target="output", spec={"batch_first": True, "num_layers": 2})
+def stacked_layers(keras, units, num_layers):
+    """MindSpore's ``num_layers``: stack Keras LSTM layers, each returning its whole sequence (add
+    ``return_state=True`` to each layer to get every layer's states)."""
+    return keras.Sequential([keras.layers.LSTM(units, return_sequences=True) for _ in range(num_layers)])
+
+
+@recipe("keras_layers", target="output", spec={"batch_first": True, "bidirectional": True})
+def bidirectional(keras, units):
+    """MindSpore's ``bidirectional=True``: wrap the layer in ``Bidirectional``; ``merge_mode="concat"`` puts the
+    forward features first, as MindSpore does."""
+    return keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), merge_mode="concat")
+
+
+@recipe("forward", target="keras_sequences_and_states", spec={"batch_first": True}, padded=True)
+def seq_length_as_mask(lstm, x, lengths):
+    """MindSpore's ``seq_length`` in Keras: a mask of real steps from the lengths. Real steps and final states
+    agree; at padded steps a one-direction Keras layer repeats the last real output (MindSpore gives zeros)."""
+    import tensorflow as tf
+
+    mask = tf.sequence_mask(lengths, maxlen=x.shape[1])
+    return lstm(x, mask=mask)
 
 
 def regularizer_loss(adapter, spec, weights, x, target: str, l2: float) -> float:

@@ -1,46 +1,248 @@
-"""MindSpore: Keras's initialisation and constraints, applied by hand to ``mindspore.nn.LSTM``'s parameters.
+"""MindSpore: what a MindSpore user writes for what ``mindspore.nn.LSTM`` lacks (Keras's initialisation,
+constraints, ``return_sequences=False``, ...), by hand on the layer's parameters and outputs.
 
-Parameter names are PyTorch's (``weight_ih_l0``, ``bias_hh_l0``, ...), gates in the order i, f, g, o.
+Parameter names are PyTorch's (``weight_ih_l0``, ``bias_hh_l0``, ...), gates in the order i, f, g, o. Functions
+marked with :func:`~mapping.recipes.recipe` are shown in the report and executed by the suite under their
+contract (:mod:`mapping.recipes.contracts`); the others are helpers of the checks.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def _params(net) -> dict:
-    return {p.name.split(".")[-1]: p for p in net.get_parameters()}
+from . import recipe
 
 
+@recipe("forward", target="keras_last_output", spec={"batch_first": True})
+def last_step(net, x):
+    """Keras's ``return_sequences=False``: ``mindspore.nn.LSTM`` returns every step; keep the last one.
+
+    Only for one direction without padding: with ``seq_length`` the last real step lies elsewhere, and in a
+    bidirectional layer the backward half of ``output[:, -1]`` has seen the last step only (use
+    :func:`last_output`).
+    """
+    output, _ = net(x)
+    return output[:, -1, :]
+
+
+@recipe("forward", target="keras_last_output", spec={"batch_first": True})
+def last_output(net, x, seq_length=None):
+    """Keras's ``return_sequences=False`` for any ``mindspore.nn.LSTM``: the last layer's final ``h``.
+
+    Keras returns each sample's output after its last real step; in a bidirectional layer, the forward
+    direction's final output and the backward direction's (which ends at the first step), concatenated. Both are
+    the final hidden states of the last layer, also with ``seq_length``.
+    """
+    from mindspore import ops
+
+    _, (h_n, _) = net(x, None, seq_length)
+    if net.bidirectional:
+        return ops.cat((h_n[-2], h_n[-1]), axis=-1)
+    return h_n[-1]
+
+
+@recipe("forward", target="output_and_states", spec={"batch_first": True}, state=True)
+def initial_state(net, x, hx):
+    """PyTorch's ``lstm(x, (h_0, c_0))``: MindSpore's ``hx`` is the same tuple, each state
+    ``(num_layers * num_directions, batch, hidden_size)``."""
+    output, (h_n, c_n) = net(x, hx)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="keras_states", spec={"batch_first": True})
+def return_state(net, x):
+    """Keras's ``return_state=True`` states, (batch, units) each: the last layer's final ``h`` and ``c`` (one
+    direction; a bidirectional layer's are ``h_n[-2]``, ``c_n[-2]``, then ``h_n[-1]``, ``c_n[-1]``)."""
+    _, (h_n, c_n) = net(x)
+    return h_n[-1], c_n[-1]
+
+
+@recipe("forward", target="go_backwards", spec={"batch_first": True})
+def go_backwards(net, x):
+    """Keras's ``go_backwards=True``: flip the time axis of the input. The output stays in processing order
+    (reversed), as Keras returns it."""
+    from mindspore import ops
+
+    output, (h_n, c_n) = net(ops.flip(x, (1,)))
+    return output, h_n, c_n
+
+
+@recipe("forward", target="second_batch", spec={"batch_first": True})
+def stateful(net, x, x2):
+    """Keras's ``stateful=True`` across two batches: pass the first call's final states as ``hx`` of the next
+    (pass None to reset)."""
+    _, hx = net(x)
+    output, (h_n, c_n) = net(x2, hx)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="output_and_states", spec={"batch_first": False})
+def time_major(net, x):
+    """Keras 2's ``time_major=True``: ``mindspore.nn.LSTM`` with its default ``batch_first=False`` reads
+    (time, batch, features). (Keras 3 removed time_major: transpose to (batch, time, features) instead.)"""
+    output, (h_n, c_n) = net(x)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="real_steps_and_states", spec={"batch_first": True}, padded=True)
+def mask_as_seq_length(net, x, mask, hx=None):
+    """Keras's ``mask`` for a right-padded batch: one length per sample, passed as ``seq_length``. Padded output
+    steps come back as zeros (a one-direction Keras layer repeats the last real output there)."""
+    import mindspore
+    from mindspore import ops
+
+    seq_length = ops.cast(mask, mindspore.int32).sum(axis=1)
+    output, (h_n, c_n) = net(x, hx, seq_length)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="output_and_states", spec={"batch_first": True})
+def training_mode(net, x):
+    """Keras's ``training=True`` on a call: MindSpore's mode is a property of the cell, set with
+    ``set_train(True)`` until ``set_train(False)``. (Without dropout both modes compute the same.)"""
+    net.set_train(True)
+    output, (h_n, c_n) = net(x)
+    net.set_train(False)
+    return output, h_n, c_n
+
+
+@recipe("forward", target="keras_initial_state", spec={"batch_first": True})
+def keras_initial_state(net, x, h0, c0):
+    """Keras's ``lstm(x, initial_state=[h0, c0])`` with (batch, units) states: MindSpore wants a leading
+    (num_layers * num_directions) axis."""
+    output, (h_n, c_n) = net(x, (h0.expand_dims(0), c0.expand_dims(0)))
+    return output, h_n, c_n
+
+
+@recipe("forward", target="keras_sequences_and_states", spec={"batch_first": False})
+def keras_like_outputs(net, x):
+    """A default (time-major) ``mindspore.nn.LSTM``'s results in Keras's form: the output as (batch, time,
+    hidden) and the last layer's final states, (batch, hidden) (one direction)."""
+    output, (h_n, c_n) = net(x)
+    return output.transpose(1, 0, 2), h_n[-1], c_n[-1]
+
+
+@recipe("build", target="from_keras_weights", spec={"batch_first": True})
+def from_keras_weights(kernel, recurrent_kernel, bias):
+    """A Keras LSTM layer's weights (``layer.get_weights()``) in a ``mindspore.nn.LSTM``: the input size is read
+    from the kernel (no ``input_size`` in Keras), the kernels are transposed (Keras stores (inputs, 4*units)),
+    gates are in the same order i, f, g, o, and Keras's one bias goes to ``bias_ih`` with ``bias_hh`` zero
+    (MindSpore adds the two)."""
+    from mindspore import Tensor, nn
+
+    input_size, units = kernel.shape[0], recurrent_kernel.shape[0]
+    net = nn.LSTM(input_size, units, batch_first=True)
+    net.weight_ih_l0.set_data(Tensor(np.ascontiguousarray(kernel.T, dtype=np.float32)))
+    net.weight_hh_l0.set_data(Tensor(np.ascontiguousarray(recurrent_kernel.T, dtype=np.float32)))
+    net.bias_ih_l0.set_data(Tensor(bias.astype(np.float32)))
+    net.bias_hh_l0.set_data(Tensor(np.zeros_like(bias, dtype=np.float32)))
+    return net
+
+
+@recipe("input_dropout", rate=0.5, per_sequence=True)
+def keras_input_dropout(net, x, rate):
+    """Keras 3's ``LSTM(dropout=rate)`` in training: MindSpore's ``dropout`` acts between stacked layers only, so
+    drop the layer's input by hand, one mask per sample and feature for the whole sequence (Keras 2 draws one per
+    step), rescaled by 1 / (1 - rate). Batch-first input; skip it in inference."""
+    from mindspore import ops
+
+    mask = ops.dropout(ops.ones((x.shape[0], 1, x.shape[2]), x.dtype), p=rate)
+    return net(x * mask)
+
+
+@recipe("forward", target="batch_major_output", spec={"batch_first": False})
+def keras_layout(net, x, hx=None):
+    """Keras-layout data, (batch, time, features), through a ``mindspore.nn.LSTM`` built with the default
+    ``batch_first=False``: swap the first two axes on the way in and out (building the layer with
+    ``batch_first=True`` does the same). Fed unswapped, the batch runs without an error and computes something
+    else."""
+    output, (h_n, c_n) = net(x.swapaxes(0, 1), hx)
+    return output.swapaxes(0, 1), h_n, c_n
+
+
+@recipe("check")
 def keras_initialization(net, input_size: int, hidden: int) -> None:
-    """Keras's LSTM defaults on layer 0: glorot_uniform kernel, orthogonal recurrent kernel, zero bias with 1 in
-    the forget gate (Keras's single bias is bias_ih + bias_hh)."""
+    """Keras's LSTM defaults on layer 0 of a ``mindspore.nn.LSTM``: glorot_uniform kernel, orthogonal recurrent
+    kernel, and Keras's one bias (zeros, 1 in the forget gate: ``unit_forget_bias=True``) as ``bias_ih``, with
+    ``bias_hh`` zero (MindSpore adds the two). Gates are in the order i, f, g, o on both sides."""
     import mindspore
     from mindspore import Tensor
-    from mindspore.common import initializer as init
+    from mindspore.common.initializer import Orthogonal, XavierUniform, initializer
 
-    params = _params(net)
-    recipe = {
-        "weight_ih_l0": init.initializer(init.XavierUniform(), (4 * hidden, input_size), mindspore.float32),
-        "weight_hh_l0": init.initializer(init.Orthogonal(), (4 * hidden, hidden), mindspore.float32),
-    }
-    for name, value in recipe.items():
-        params[name].set_data(value.init_data() if hasattr(value, "init_data") else value)
+    params = {p.name.split(".")[-1]: p for p in net.get_parameters()}
+    params["weight_ih_l0"].set_data(initializer(XavierUniform(), (4 * hidden, input_size), mindspore.float32))
+    params["weight_hh_l0"].set_data(initializer(Orthogonal(), (4 * hidden, hidden), mindspore.float32))
     forget = np.zeros(4 * hidden, np.float32)
     forget[hidden:2 * hidden] = 1.0
     params["bias_ih_l0"].set_data(Tensor(forget))
     params["bias_hh_l0"].set_data(Tensor(np.zeros(4 * hidden, np.float32)))
 
 
-def set_constrained(net, constrained: dict[str, np.ndarray]) -> None:
-    """Write constrained layer-0 arrays back (``w_ih``, ``w_hh``, or ``bias``: the sum, kept in bias_ih)."""
-    from mindspore import Tensor
+@recipe("check")
+def kernel_l2(net, l2: float):
+    """Keras's ``kernel_regularizer=L2(l2)``: add this to the loss (Keras's kernel is ``weight_ih_l0``
+    transposed; the sum of squares is the same)."""
+    from mindspore import ops
 
-    params = _params(net)
-    if "w_ih" in constrained:
-        params["weight_ih_l0"].set_data(Tensor(constrained["w_ih"].astype(np.float32)))
-    if "w_hh" in constrained:
-        params["weight_hh_l0"].set_data(Tensor(constrained["w_hh"].astype(np.float32)))
-    if "bias" in constrained:
-        params["bias_ih_l0"].set_data(Tensor(constrained["bias"].astype(np.float32)))
-        params["bias_hh_l0"].set_data(Tensor(np.zeros_like(constrained["bias"], dtype=np.float32)))
+    return l2 * ops.sum(net.weight_ih_l0 ** 2)
+
+
+@recipe("check")
+def recurrent_l2(net, l2: float):
+    """Keras's ``recurrent_regularizer=L2(l2)``: add this to the loss."""
+    from mindspore import ops
+
+    return l2 * ops.sum(net.weight_hh_l0 ** 2)
+
+
+@recipe("check")
+def bias_l2(net, l2: float):
+    """Keras's ``bias_regularizer=L2(l2)``: Keras's one bias is ``bias_ih + bias_hh``; penalise the sum, not
+    each vector."""
+    from mindspore import ops
+
+    return l2 * ops.sum((net.bias_ih_l0 + net.bias_hh_l0) ** 2)
+
+
+@recipe("check")
+def activity_l2(net, x, l2: float):
+    """Keras's ``activity_regularizer=L2(l2)`` on a layer returning its last output: Keras divides by the batch
+    size (and with ``return_state=True`` also penalises h and c)."""
+    from mindspore import ops
+
+    _, (h_n, _) = net(x)
+    return l2 * ops.sum(h_n[-1] ** 2) / x.shape[0]
+
+
+@recipe("check")
+def kernel_max_norm(net, max_value: float) -> None:
+    """Keras's ``kernel_constraint=MaxNorm(max_value)``, after each optimiser step. Keras's ``axis=0`` on its
+    (input, 4*units) kernel is a norm per gate unit: on MindSpore's (4*hidden, input) weight, axis 1."""
+    from mindspore import ops
+
+    w = net.weight_ih_l0
+    norms = ops.sqrt(ops.sum(w ** 2, 1, keepdim=True))
+    w.set_data(w * ops.clamp(norms, 0, max_value) / (1e-7 + norms))
+
+
+@recipe("check")
+def recurrent_max_norm(net, max_value: float) -> None:
+    """Keras's ``recurrent_constraint=MaxNorm(max_value)``, after each optimiser step (axis 1, as for the
+    kernel)."""
+    from mindspore import ops
+
+    w = net.weight_hh_l0
+    norms = ops.sqrt(ops.sum(w ** 2, 1, keepdim=True))
+    w.set_data(w * ops.clamp(norms, 0, max_value) / (1e-7 + norms))
+
+
+@recipe("check")
+def bias_max_norm(net, max_value: float) -> None:
+    """Keras's ``bias_constraint=MaxNorm(max_value)``, after each optimiser step: constrain the sum Keras sees
+    (``bias_ih + bias_hh``), then keep it in ``bias_ih``."""
+    from mindspore import ops
+
+    b = net.bias_ih_l0 + net.bias_hh_l0
+    norm = ops.sqrt(ops.sum(b ** 2))
+    net.bias_ih_l0.set_data(b * ops.clamp(norm, 0, max_value) / (1e-7 + norm))
+    net.bias_hh_l0.set_data(ops.zeros_like(b))
