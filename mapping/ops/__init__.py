@@ -17,9 +17,9 @@ __all__ = ["OPS", "Cell", "Op", "Scales", "State", "get", "of"]
 
 
 def _registry() -> dict[str, Op]:
-    from . import lstm
+    from . import gru, lstm, rnn
 
-    return {op.name: op for op in (lstm.OP,)}
+    return {op.name: op for op in (lstm.OP, gru.OP, rnn.OP)}
 
 
 OPS: dict[str, Op] = _registry()
