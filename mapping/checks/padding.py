@@ -131,7 +131,7 @@ def padding_semantics(args: PaddingArgs, ctx: CheckContext) -> Outcome:
     problem = problem.replace(x=x)
     expected, real, expected_finals = _expected(problem, lengths, left)
     result = _run(ctx, problem, lengths, left)
-    tol = ctx.tolerance or forward_tolerance(fw, problem.spec.dtype, padded=True)
+    tol = ctx.tolerance or forward_tolerance(fw, problem.spec.dtype, padded=True, op=ctx.op)
     classes = classify(result.output, result.states, expected, real, expected_finals, problem.reference().output,
                        tol)
     out = result.output
