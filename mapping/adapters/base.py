@@ -207,6 +207,20 @@ class Adapter(ABC):
         NumPy arrays, flattened in order (the output, then each final state)."""
         raise NotImplementedError(f"{self.label}: calling a native layer is not implemented by this adapter")
 
+    def call_form(self, layer: Any, *args: Any, **kwargs: Any) -> str:
+        """What one call of a built layer returns, as its user unpacks it: ``(tensor (3, 4), tensor (3, 4))``
+        (see :func:`describe`). Same arguments as :meth:`call_native`."""
+        raise NotImplementedError(f"{self.label}: describing a call's result is not implemented by this adapter")
+
+
+def describe(value: Any) -> str:
+    """The nesting of a call's result, with each tensor's shape: ``(tensor (3, 4), (tensor (1, 3, 4),))``."""
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return f"tensor {tuple(value.shape)}"
+
+
 def flatten(value: Any) -> list:
     """Nested tuples and lists of outputs, flattened in order: ``(out, (h, c))`` -> ``[out, h, c]``."""
     if isinstance(value, (tuple, list)):

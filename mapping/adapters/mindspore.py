@@ -28,7 +28,7 @@ from ..problem import Problem, RunResult  # noqa: E402
 from ..reference import Gradients, Upstream  # noqa: E402
 from ..spec import LayerSpec  # noqa: E402
 from ..weights import CanonicalWeights  # noqa: E402
-from .base import Adapter, NativeClass, flatten  # noqa: E402
+from .base import Adapter, NativeClass, describe, flatten  # noqa: E402
 
 mindspore.set_context(mode=mindspore.PYNATIVE_MODE)
 mindspore.set_device("CPU")
@@ -121,9 +121,7 @@ class MindSporeAdapter(Adapter):
     def mode_text(self, training: bool) -> str:
         return f"set_train({training})"
 
-    def call_native(self, layer: nn.Cell, *args: Any, **kwargs: Any) -> list[np.ndarray]:
-        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
-        dtype); the outputs flattened in order (output, then each final state)."""
+    def _call_raw(self, layer: nn.Cell, *args: Any, **kwargs: Any) -> Any:
         dtype = layer.trainable_params()[0].dtype
 
         def tensor(a):
@@ -131,8 +129,15 @@ class MindSporeAdapter(Adapter):
                 return Tensor(a, dtype=dtype)
             return type(a)(tensor(v) for v in a) if isinstance(a, (tuple, list)) else a
 
-        out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
-        return [t.asnumpy() for t in flatten(out)]
+        return layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
+
+    def call_native(self, layer: nn.Cell, *args: Any, **kwargs: Any) -> list[np.ndarray]:
+        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
+        dtype); the outputs flattened in order (output, then each final state)."""
+        return [t.asnumpy() for t in flatten(self._call_raw(layer, *args, **kwargs))]
+
+    def call_form(self, layer: nn.Cell, *args: Any, **kwargs: Any) -> str:
+        return describe(self._call_raw(layer, *args, **kwargs))
 
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> nn.Cell:
         self.check_supported(spec)

@@ -20,7 +20,7 @@ from ..problem import Problem, RunResult
 from ..reference import Gradients, Upstream
 from ..spec import LayerSpec
 from ..weights import CanonicalWeights
-from .base import Adapter, NativeClass, flatten
+from .base import Adapter, NativeClass, describe, flatten
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -95,9 +95,7 @@ class TorchAdapter(Adapter):
     def seed(self, seed: int) -> None:
         torch.manual_seed(seed)
 
-    def call_native(self, layer: torch.nn.Module, *args: Any, **kwargs: Any) -> list[np.ndarray]:
-        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
-        dtype); the outputs flattened in order (output, then each final state)."""
+    def _call_raw(self, layer: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
         dtype = next(layer.parameters()).dtype
 
         def tensor(a):
@@ -106,8 +104,15 @@ class TorchAdapter(Adapter):
             return type(a)(tensor(v) for v in a) if isinstance(a, (tuple, list)) else a
 
         with torch.no_grad():
-            out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
-        return [t.numpy() for t in flatten(out)]
+            return layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
+
+    def call_native(self, layer: torch.nn.Module, *args: Any, **kwargs: Any) -> list[np.ndarray]:
+        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
+        dtype); the outputs flattened in order (output, then each final state)."""
+        return [t.numpy() for t in flatten(self._call_raw(layer, *args, **kwargs))]
+
+    def call_form(self, layer: torch.nn.Module, *args: Any, **kwargs: Any) -> str:
+        return describe(self._call_raw(layer, *args, **kwargs))
 
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> torch.nn.Module:
         self.check_supported(spec)
