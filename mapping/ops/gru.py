@@ -138,10 +138,23 @@ class GRUCell(Cell):
         return d_input @ w.w_ih, (dh_prev,), grads
 
 
+def _hypotheses(problem):
+    """GRU's own mistake: the reset gate on the wrong side of the recurrent product (``reset_after`` flipped, as a
+    port between PyTorch's form and Keras's ``reset_after=False`` does when it keeps the weights and not the form)."""
+    from ..diagnose.hypotheses import Hypothesis
+
+    spec = problem.spec
+    where = "before" if spec.reset_after else "after"
+    yield Hypothesis(f"the reset gate is applied {where} the recurrent product (reset_after={not spec.reset_after}, "
+                     f"not {spec.reset_after})",
+                     lambda: problem.replace(spec=spec.replace(reset_after=not spec.reset_after)).reference())
+
+
 OP = Op(
     name="gru",
     label="GRU",
     spec=GRUSpec,
     cell=GRUCell,
     activation_fields=("recurrent_activation", "activation"),
+    hypotheses=_hypotheses,
 )
