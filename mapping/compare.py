@@ -1,8 +1,9 @@
 """Comparing a framework's result with the reference: the one tolerance test, figures for the report.
 
 Every comparison in the harness goes through :func:`within_tolerance`: an element passes when
-``|a - e| <= tol * (1 + |e|)`` (absolute near zero, relative for large values; NaN never passes), the
-same test as ``numpy.testing.assert_allclose(rtol=tol, atol=tol)``.
+``|a - e| <= tol * (1 + |e|)`` (absolute near zero, relative for large values), the same test as
+``numpy.testing.assert_allclose(rtol=tol, atol=tol)``, and the difference is finite: a NaN or an infinity
+on either side never passes.
 """
 
 from __future__ import annotations
@@ -32,11 +33,16 @@ class FieldFigures:
 
 
 def within_tolerance(actual, expected, tol: float) -> np.ndarray:
-    """Boolean array, True where ``|actual - expected| <= tol * (1 + |expected|)`` (NaN is never within)."""
+    """Boolean array, True where ``|actual - expected| <= tol * (1 + |expected|)`` and the difference is finite.
+
+    A non-finite difference is never within: with an infinite reference value the bound ``tol * (1 + |e|)``
+    is infinite too, and any actual value would pass.
+    """
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        return np.abs(a - e) <= tol * (1.0 + np.abs(e))
+        diff = np.abs(a - e)
+        return np.isfinite(diff) & (diff <= tol * (1.0 + np.abs(e)))
 
 
 def field_figures(
@@ -63,7 +69,8 @@ def field_figures(
         within = float(ok.mean())
     diff = np.where(np.isnan(diff), np.inf, diff)
     worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
-    rel = diff / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    with np.errstate(invalid="ignore"):  # inf / inf where the reference itself is infinite
+        rel = diff / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
     return FieldFigures(
         name,
         actual.shape,

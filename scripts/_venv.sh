@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $PYTHON"
   "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c "import mapping, torch, tensorflow, tf_keras, mindspore, xdist" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import mapping, torch, tensorflow, tf_keras, mindspore, xdist, onnx, mutmut" >/dev/null 2>&1; then
   echo "==> installing the project and all frameworks into .venv (a few minutes the first time)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[all,dev]"

@@ -56,18 +56,22 @@ EXPORT_SPECS = {"lstm": dict(num_layers=2, bidirectional=True), "gru": dict(num_
 
 @pytest.mark.parametrize("framework", framework_params())
 @pytest.mark.parametrize("api", list(EXPORT_SPECS))
-def test_export_round_trip_through_framework(framework, api):
+@pytest.mark.parametrize("bias", [True, False])
+def test_export_round_trip_through_framework(framework, api, bias):
     adapter = adapter_or_skip(framework)
-    spec = LayerSpec.parse(dict(input_size=3, hidden_size=4, **EXPORT_SPECS[api]), op=api)
+    spec = LayerSpec.parse(dict(input_size=3, hidden_size=4, bias=bias, **EXPORT_SPECS[api]), op=api)
     w = random_weights(spec)
     back = adapter.export_weights(adapter.build(spec, w), spec)
     # float32 storage rounds; Keras folds the biases where they only add (b_hh comes back zero, the sum is kept)
     for key in w.keys():
         np.testing.assert_allclose(back[key].w_ih, w[key].w_ih, atol=1e-7)
         np.testing.assert_allclose(back[key].w_hh, w[key].w_hh, atol=1e-7)
-        np.testing.assert_allclose(back[key].b_ih + back[key].b_hh, w[key].b_ih + w[key].b_hh, atol=1e-6)
-        if api.startswith("gru"):  # the reset gate multiplies b_hn: every framework keeps both GRU biases
-            np.testing.assert_allclose(back[key].b_hh, w[key].b_hh, atol=1e-7)
+        if bias:
+            np.testing.assert_allclose(back[key].b_ih + back[key].b_hh, w[key].b_ih + w[key].b_hh, atol=1e-6)
+            if api.startswith("gru"):  # the reset gate multiplies b_hn: every framework keeps both GRU biases
+                np.testing.assert_allclose(back[key].b_hh, w[key].b_hh, atol=1e-7)
+        else:
+            assert back[key].b_ih is None and back[key].b_hh is None
 
 
 @pytest.mark.parametrize("framework", framework_params())
@@ -81,10 +85,15 @@ def test_bad_input_is_a_clear_error_not_a_framework_traceback(framework):
 
 
 @pytest.mark.parametrize("framework", framework_params(("tfkeras", "keras2")))
-def test_go_backwards_stack_reverses_once(framework):
-    """Several layers with go_backwards: the input is reversed once, as the spec and reference say."""
+@pytest.mark.parametrize("batch_first", [True, False], ids=["bf", "tm"])
+@pytest.mark.parametrize("lengths", [None, [5, 2, 3]], ids=["full", "lengths"])
+def test_go_backwards_stack_reverses_once(framework, batch_first, lengths):
+    """Several layers with go_backwards: the input is reversed once, as the spec and reference say; with
+    lengths, the layers above the first see the sequence in processing order and their mask with it."""
     adapter = adapter_or_skip(framework)
-    spec = lstm(input_size=3, hidden_size=4, num_layers=2, go_backwards=True)
-    problem = Problem(spec, random_weights(spec), random_inputs(spec, 2, 5))
-    figures = compare_results(adapter.forward(problem), problem.reference(), tolerance(framework, "float32"))
+    spec = lstm(input_size=3, hidden_size=4, num_layers=2, go_backwards=True, batch_first=batch_first)
+    problem = Problem(spec, random_weights(spec), random_inputs(spec, 3, 5),
+                      lengths=None if lengths is None else np.array(lengths))
+    figures = compare_results(adapter.forward(problem), problem.reference(), tolerance(framework, "float32"),
+                              problem.output_mask() if lengths else None)
     assert not mismatches(figures), mismatches(figures)

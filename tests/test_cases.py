@@ -138,8 +138,13 @@ def test_collected_node_ids_are_readable(pytester):
                for line in result.stdout.lines)
 
 
-def test_results_file_records_passes_and_crashes(pytester):
-    """A case that cannot run is still in the results JSON, as outcome 'error' with its one-line message."""
+def test_results_file_records_passes_and_crashes(pytester, monkeypatch):
+    """A case that cannot run is still in the results JSON, as outcome 'error' with its one-line message.
+
+    The demo case runs on torch, so pytest runs in a subprocess: an in-process run would import torch and,
+    when it ends, pytester would drop every module the run imported, torch's included; torch cannot be
+    imported again in the same process (see tests/conftest.py).
+    """
     import json
 
     from mapping.adapters import missing_reason
@@ -157,7 +162,8 @@ def test_results_file_records_passes_and_crashes(pytester):
     (cases_dir / "demo.yaml").write_text(GOOD.replace("id: demo", "id: demo-ok"))
     (cases_dir / "crash.yaml").write_text(crash.replace("id: demo", "id: demo-crash"))
     out = pytester.path / "results.json"
-    result = pytester.runpytest("cases", "-p", "no:cacheprovider", f"--results={out}")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # this checkout's mapping package, not an installed one
+    result = pytester.runpytest_subprocess("cases", "-p", "no:cacheprovider", "-p", "no:xdist", f"--results={out}")
     results = {r["page"]: r for r in json.loads(out.read_text())["results"]}
     assert results["demo-ok"]["outcome"] in ("passed", "skipped")
     assert results["demo-crash"]["outcome"] == "error"

@@ -135,6 +135,15 @@ def test_readme_command_runs_as_written(command, monkeypatch, capsys):
             check_pytest_arguments(args)
         else:
             parse_only("mapping.conformance", args, monkeypatch)
+    elif program == "./scripts/mutation.sh":
+        script = ROOT / program
+        assert script.is_file() and script.stat().st_mode & 0o111, f"{program} is not an executable file"
+        table = script.read_text(encoding="utf-8").split("GROUPS_TABLE='", 1)[1].split("'", 1)[0]
+        groups = {line.split("|", 1)[0] for line in table.splitlines() if line}
+        for line in table.splitlines():  # every module a group mutates exists (module renames show up here)
+            for module in (line.split("|")[1].split() if line else ()):
+                assert (ROOT / module).is_file(), f"mutation group {line.split('|')[0]}: no {module}"
+        assert all(a == "--list" or a in groups for a in args), f"{args}: groups are {sorted(groups)}"
     elif program == ".venv/bin/tox":
         assert args[0] == "-e"
         unknown = set(args[1].split(",")) - tox_environments()

@@ -20,6 +20,7 @@ from mapping.weights import random_inputs, random_weights
         ({"input_size": 3, "hidden_size": 4, "activation": "gelu"}, "spec.activation", "gelu"),
         ({"hidden_size": 4}, "spec.input_size", "Field required"),
         ({"input_size": 3, "hidden_size": 4, "proj_size": 4}, "spec", "proj_size"),
+        ({"input_size": 3, "hidden_size": 4, "proj_size": 2, "activation": "relu"}, "spec", "tanh/sigmoid"),
     ],
 )
 def test_invalid_spec_names_field(data, field, words):

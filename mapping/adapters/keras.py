@@ -10,7 +10,8 @@ at (see :func:`build_keras_stack`):
   features first, as PyTorch and MindSpore concatenate);
 * time-major input: Keras 2 has ``time_major=True``; Keras 3 removed it, so the adapter transposes
   to batch-first and back;
-* per-sample lengths: a boolean ``mask`` of shape ``(batch, time)`` passed to every layer
+* per-sample lengths: a boolean ``mask`` of shape ``(batch, time)`` passed to every layer (reversed in time
+  above the first layer with ``go_backwards``, whose output comes in processing order)
   (``(time, batch)`` for Keras 2 with ``time_major=True``, which does not transpose it).
 
 Weights go in through ``set_weights`` after :func:`mapping.converters.to_keras` (one folded bias; a GRU with
@@ -209,7 +210,13 @@ class _KerasAdapter(Adapter):
             initial = None
             if state is not None:
                 initial = [state[i][layer * dirs + d] for d in range(dirs) for i in range(n_states)]
-            outputs = keras_layer(sequence, initial_state=initial, mask=mask, training=training)
+            layer_mask = mask
+            if mask is not None and spec.go_backwards and layer > 0:
+                # The first layer reverses its own mask with its input; its output comes in processing order
+                # (reversed in time), so the layers above it need the mask reversed with the sequence.
+                time_axis = 0 if self.has_time_major and not spec.batch_first else 1
+                layer_mask = tf.reverse(mask, axis=[time_axis])
+            outputs = keras_layer(sequence, initial_state=initial, mask=layer_mask, training=training)
             sequence, returned = outputs[0], outputs[1:]
             for d in range(dirs):
                 for i in range(n_states):

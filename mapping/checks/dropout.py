@@ -10,7 +10,8 @@ Fingerprint of a dropout parameter, from three training-mode runs with a high ra
   untouched and the second's changes (PyTorch and MindSpore ``dropout``);
 * ``none``: the parameter does not exist.
 
-Inference mode must ignore dropout entirely; that is checked too.
+Inference mode must ignore dropout entirely; that is checked too (on two layers where dropout acts between
+layers, since one layer would show nothing), and a difference is recorded as a problem, which fails the case.
 """
 
 from __future__ import annotations
@@ -65,8 +66,14 @@ def fingerprint(ctx: CheckContext, name: str | None, rate: float, setup: Setup, 
         return "none"
     one_step, _, ref1 = _run(ctx, name, rate, setup, 1, 1, True)
     many, _, refn = _run(ctx, name, rate, setup, 1, setup.steps, True)
+    # Inference mode must ignore dropout. Between-layer dropout has no effect on one layer, so a parameter
+    # that maps to it is checked on two layers too, where training mode would drop.
     inference, _, _ = _run(ctx, name, rate, setup, 1, setup.steps, False)
-    m.compare("inference mode ignores dropout", inference, refn.output)
+    ignored = m.compare("inference mode ignores dropout", inference, refn.output)
+    if ctx.adapter.field_for(ctx.op, name) == "layer_dropout":
+        inference2, _, ref2 = _run(ctx, name, rate, setup, 2, setup.steps, False)
+        ignored = m.compare("inference mode ignores dropout (2 layers)", inference2, ref2.output) and ignored
+    m.expect(ignored, f"{ctx.framework}'s {name} acts in inference mode")
     if m.differs("training, 1 layer, 1 step vs no dropout", one_step, ref1.output):
         return "inputs"
     if m.differs("training, 1 layer, many steps vs no dropout", many, refn.output):

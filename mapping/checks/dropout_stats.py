@@ -130,8 +130,9 @@ def measure_structure(ctx: CheckContext, name: str, structure: str, args: Dropou
                         if structure == "recurrent" else None)
 
     inference = _framework_run(ctx, name, batch, args.rate, False)[:, :, 0]
-    m.compare("inference mode ignores dropout", inference,
-              np.broadcast_to(one.reference().output[0, :, 0], inference.shape))
+    m.expect(m.compare("inference mode ignores dropout", inference,
+                       np.broadcast_to(one.reference().output[0, :, 0], inference.shape)),
+             f"{ctx.framework}'s {name} acts in inference mode")
     out = _framework_run(ctx, name, batch, args.rate, True)[:, :, 0]
     ok = np.all(within_tolerance(out[:, None, :], candidates[None, :, :], m.tol), axis=2)  # (batch, patterns)
     explained = ok.any(axis=1)

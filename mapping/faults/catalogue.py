@@ -11,9 +11,12 @@ import numpy as np
 from .. import converters, reference
 from ..converters import native
 from ..problem import RunResult
-from .patching import mutated, patched, patched_everywhere, wrapped_converter, wrapped_run
+from .patching import mutated, mutated_everywhere, patched, patched_everywhere, wrapped_converter, wrapped_run
 
 ALL_FRAMEWORKS = ("torch", "tfkeras", "keras2", "mindspore")
+#: Pseudo-framework of faults in the machinery that decides (comparison, judgement, checks, reference): they
+#: are hunted with the framework-free test files of the suite (see :func:`mapping.faults.probes.suite_probes`).
+HARNESS = "harness"
 
 
 def _adapter_class(framework: str) -> type:
@@ -280,6 +283,81 @@ def _reference_backward_ignores_lengths():
     return patched_everywhere(original, lambda x, lengths: x[::-1].copy())
 
 
+def _module(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"mapping.{name}")
+
+
+def _compare_c_n_against_itself():
+    return mutated_everywhere(_module("compare"), "compare_results", "got.get(name, np.empty(0)), ref, tol,",
+                              'got.get(name, np.empty(0)), got.get(name) if name == "c_n" else ref, tol,',
+                              fault="compare_c_n_against_itself")
+
+
+def _compare_within_99_percent():
+    return mutated_everywhere(_module("compare"), "mismatches", "elif f.within < 1.0:", "elif f.within < 0.99:",
+                              fault="compare_within_99_percent")
+
+
+def _compare_nan_to_num():
+    return mutated_everywhere(_module("compare"), "within_tolerance", "diff = np.abs(a - e)",
+                              "diff = np.nan_to_num(np.abs(a - e))", fault="compare_nan_to_num")
+
+
+def _judge_ignores_problems():
+    return mutated_everywhere(_module("judge"), "judge", "agrees = outcome.verdict == expected and not outcome.problems",
+                              "agrees = outcome.verdict == expected", fault="judge_ignores_problems")
+
+
+def _padding_small_values_as_zeros():
+    return mutated_everywhere(_module("checks.padding"), "classify", "elif np.all(out[padded] == 0):",
+                              "elif np.all(np.abs(out[padded]) < 1e-3):", fault="padding_small_values_as_zeros")
+
+
+def _reference_go_backwards_mask_not_reversed():
+    return mutated_everywhere(_module("reference.forward"), "prepare", "xt, valid = xt[::-1], valid[::-1]",
+                              "xt = xt[::-1]", fault="reference_go_backwards_mask_not_reversed")
+
+
+def _keras_bidirectional_export_in_threes():
+    old = ("        for direction, rnn in enumerate(_directions(spec, keras_layer)):\n"
+           "            per_cell[layer, direction] = [np.asarray(w) for w in rnn.get_weights()]")
+    new = ("        arrays = [np.asarray(w) for w in keras_layer.get_weights()]\n"
+           "        for direction in range(spec.num_directions):\n"
+           "            per_cell[layer, direction] = arrays[3 * direction : 3 * direction + 3]")
+    return mutated(_keras_base(), "export_weights", old, new, fault="keras_bidirectional_export_in_threes")
+
+
+def _keras_go_backwards_on_every_layer():
+    return mutated_everywhere(_module("adapters.keras"), "build_keras_stack",
+                              "go_backwards=spec.go_backwards and layer == 0,", "go_backwards=spec.go_backwards,",
+                              fault="keras_go_backwards_on_every_layer")
+
+
+def _keras_go_backwards_same_mask_on_every_layer():
+    return mutated(_keras_base(), "_forward", "layer_mask = tf.reverse(mask, axis=[time_axis])", "layer_mask = mask",
+                   fault="keras_go_backwards_same_mask_on_every_layer")
+
+
+def _torch_lengths_through_float_mean():
+    _adapter_class("torch")
+    return mutated_everywhere(
+        _module("adapters.torch"), "_forward", "x, torch.from_numpy(problem.lengths), batch_first",
+        "x, (torch.from_numpy(np.arange(problem.steps)[None, :] < problem.lengths[:, None]).float().mean(1)"
+        " * problem.steps).long(), batch_first", fault="torch_lengths_through_float_mean")
+
+
+def _torch_dropout_in_inference():
+    return mutated(_adapter_class("torch"), "_run", "model.train(training)", "model.train(True)",
+                   fault="torch_dropout_in_inference")
+
+
+def _mindspore_dropout_in_inference():
+    return mutated(_adapter_class("mindspore"), "_run", "model.set_train(training)", "model.set_train(True)",
+                   fault="mindspore_dropout_in_inference")
+
+
 FAULTS: list[Fault] = [
     Fault("keras_gates_f_g_swapped",
           "to_keras swaps the forget and cell-candidate blocks (f, g) of the kernel, recurrent kernel and bias",
@@ -372,6 +450,48 @@ FAULTS: list[Fault] = [
     Fault("reference_backward_ignores_lengths",
           "the reference's backward direction reverses the whole padded time axis, ignoring the lengths",
           ALL_FRAMEWORKS, _reference_backward_ignores_lengths, hint=("Input 4", "Parameter 25")),
+    # --- the deciding machinery, and the paths no test combined before (issue 16) -------------------------
+    Fault("compare_c_n_against_itself",
+          "compare_results compares the cell state with itself instead of with the reference",
+          (HARNESS,), _compare_c_n_against_itself, hint=("test_meta_compare",)),
+    Fault("compare_within_99_percent",
+          "a field counts as mismatching only when more than 1% of its elements are out of tolerance",
+          (HARNESS,), _compare_within_99_percent, hint=("test_meta_compare",)),
+    Fault("compare_nan_to_num",
+          "np.nan_to_num around the difference in the tolerance test, so that a NaN from a framework passes",
+          (HARNESS,), _compare_nan_to_num, hint=("test_meta_compare",)),
+    Fault("judge_ignores_problems",
+          "the judgement ignores the problems a check recorded (a changed default passes, printing 'changed:')",
+          (HARNESS,), _judge_ignores_problems, hint=("test_meta_judgement",)),
+    Fault("padding_small_values_as_zeros",
+          "the padding classifier calls padded outputs zeros when they are merely below 1e-3",
+          (HARNESS,), _padding_small_values_as_zeros, hint=("test_meta_checks",)),
+    Fault("reference_go_backwards_mask_not_reversed",
+          "with go_backwards the reference reverses the input in time but not the mask of real steps",
+          ("tfkeras", "keras2", HARNESS), _reference_go_backwards_mask_not_reversed,
+          hint=("test_reference_matches_onnx", "test_go_backwards_stack_reverses_once")),
+    Fault("keras_bidirectional_export_in_threes",
+          "export_weights reads a Bidirectional wrapper's weights in threes per direction (wrong without a bias)",
+          ("tfkeras", "keras2"), _keras_bidirectional_export_in_threes,
+          hint=("test_export_round_trip_through_framework",)),
+    Fault("keras_go_backwards_on_every_layer",
+          "the Keras stack sets go_backwards on every layer, so the second layer re-reverses the first's output",
+          ("tfkeras", "keras2"), _keras_go_backwards_on_every_layer,
+          hint=("test_go_backwards_stack_reverses_once",)),
+    Fault("keras_go_backwards_same_mask_on_every_layer",
+          "with go_backwards and lengths the Keras adapter gives every layer the input-order mask (the layers "
+          "above the first see the sequence in processing order)", ("tfkeras", "keras2"),
+          _keras_go_backwards_same_mask_on_every_layer, hint=("test_go_backwards_stack_reverses_once",)),
+    Fault("torch_lengths_through_float_mean",
+          "the PyTorch adapter rebuilds the lengths as a float32 mean of the mask times the steps, truncated "
+          "with .long() (exact up to 21 steps)", ("torch",), _torch_lengths_through_float_mean,
+          hint=("test_long_sequences_with_lengths",)),
+    Fault("torch_dropout_in_inference",
+          "the PyTorch adapter runs the model in training mode whatever it is asked (dropout in inference)",
+          ("torch",), _torch_dropout_in_inference, hint=("Parameter 6", "dropout")),
+    Fault("mindspore_dropout_in_inference",
+          "the MindSpore adapter runs the model in training mode whatever it is asked (dropout in inference)",
+          ("mindspore",), _mindspore_dropout_in_inference, hint=("Parameter 6", "dropout")),
 ]
 
 FAULTS_BY_NAME = {f.name: f for f in FAULTS}

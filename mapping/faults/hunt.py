@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .catalogue import Fault
+from .catalogue import HARNESS, Fault
 from .probes import Probe, probes_for
 
 
@@ -68,11 +68,12 @@ def hunt(fault: Fault, *, first: bool = True, probes: Callable[[str], list[Probe
     report = FaultReport(fault)
     start = time.perf_counter()
     for framework in fault.frameworks:
-        reason = missing_reason(framework)
+        reason = None if framework == HARNESS else missing_reason(framework)
         if reason:
             report.skipped_frameworks[framework] = reason
             continue
-        get_adapter(framework)  # import before patching (import order, and the classes to patch)
+        if framework != HARNESS:
+            get_adapter(framework)  # import before patching (import order, and the classes to patch)
         framework_probes = probes(framework)
         if first and fault.hint:
             framework_probes.sort(key=lambda p: not any(h in p.name for h in fault.hint))

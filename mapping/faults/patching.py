@@ -6,7 +6,9 @@ from __future__ import annotations
 import inspect
 import sys
 import textwrap
+import types
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..problem import Problem, RunResult
@@ -35,12 +37,23 @@ def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
             delattr(owner, name)
 
 
+TESTS_DIR = Path(__file__).resolve().parents[2] / "tests"
+
+
+def is_test_module(module: Any) -> bool:
+    """A module of this suite's tests/ (it may hold a harness function imported by name)."""
+    file = getattr(module, "__file__", None)
+    return bool(file) and Path(file).resolve().parent == TESTS_DIR
+
+
 @contextmanager
 def patched_everywhere(original: Callable, replacement: Callable) -> Iterator[None]:
-    """Replace ``original`` in every loaded ``mapping`` module that holds it (``from x import f`` included)."""
+    """Replace ``original`` in every loaded ``mapping`` module, and every module of the suite's tests, that
+    holds it (``from x import f`` included)."""
     with ExitStack() as stack:
         for module_name, module in list(sys.modules.items()):
-            if module is None or not (module_name == "mapping" or module_name.startswith("mapping.")):
+            if module is None or not (module_name == "mapping" or module_name.startswith("mapping.")
+                                      or is_test_module(module)):
                 continue
             for attr, value in list(vars(module).items()):
                 if value is original:
@@ -48,11 +61,7 @@ def patched_everywhere(original: Callable, replacement: Callable) -> Iterator[No
         yield
 
 
-@contextmanager
-def mutated(source_owner: Any, name: str, old: str, new: str, *, target: Any = None,
-            fault: str = "?") -> Iterator[None]:
-    """Recompile ``source_owner.name`` from its current source with ``old`` replaced by ``new`` (exactly once),
-    and install it on ``target`` (default: the same owner)."""
+def _mutated_function(source_owner: Any, name: str, old: str, new: str, fault: str) -> Callable:
     fn = vars(source_owner)[name]
     source = textwrap.dedent(inspect.getsource(fn))
     count = source.count(old)
@@ -60,9 +69,33 @@ def mutated(source_owner: Any, name: str, old: str, new: str, *, target: Any = N
         raise FaultNotApplicable(
             f"fault {fault}: expected the text {old!r} once in {getattr(source_owner, '__qualname__', source_owner)}"
             f".{name}, found it {count} times; the harness changed, update mapping/faults/catalogue.py")
-    namespace = dict(vars(sys.modules[fn.__module__]))
+    module_globals = vars(sys.modules[fn.__module__])
+    namespace = dict(module_globals)
     exec(compile(source.replace(old, new), f"<fault {fault}: {fn.__module__}.{name}>", "exec"), namespace)
-    with patched(target if target is not None else source_owner, name, namespace[name]):
+    compiled = namespace[name]
+    # Run with the module's own globals (not the copy it was compiled in), so that whatever is patched in
+    # the module later (a test's mock.patch, another fault) is seen by the mutated function too.
+    faulty = types.FunctionType(compiled.__code__, module_globals, compiled.__name__, compiled.__defaults__,
+                                compiled.__closure__)
+    faulty.__kwdefaults__, faulty.__qualname__ = compiled.__kwdefaults__, fn.__qualname__
+    return faulty
+
+
+@contextmanager
+def mutated(source_owner: Any, name: str, old: str, new: str, *, target: Any = None,
+            fault: str = "?") -> Iterator[None]:
+    """Recompile ``source_owner.name`` from its current source with ``old`` replaced by ``new`` (exactly once),
+    and install it on ``target`` (default: the same owner)."""
+    with patched(target if target is not None else source_owner, name,
+                 _mutated_function(source_owner, name, old, new, fault)):
+        yield
+
+
+@contextmanager
+def mutated_everywhere(module: Any, name: str, old: str, new: str, *, fault: str = "?") -> Iterator[None]:
+    """:func:`mutated` for a module-level function, installed wherever it is held (``from x import f``
+    included: the other harness modules and the tests)."""
+    with patched_everywhere(vars(module)[name], _mutated_function(module, name, old, new, fault)):
         yield
 
 

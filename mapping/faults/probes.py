@@ -9,6 +9,8 @@ from typing import Callable
 
 import numpy as np
 
+from .catalogue import ALL_FRAMEWORKS, HARNESS
+
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "cases"
 
@@ -98,5 +100,57 @@ def grid_probes(framework: str) -> list[Probe]:
     return probes
 
 
+#: Test files and test functions run as probes (in-process, with the fault applied), per framework; HARNESS
+#: runs their framework-free tests.
+TEST_FILES = {
+    HARNESS: ("tests/test_meta_compare.py", "tests/test_meta_judgement.py", "tests/test_meta_checks.py",
+              "tests/test_reference_outside.py::test_reference_matches_onnx_reference_evaluator"),
+    **{fw: ("tests/test_adapters.py::test_go_backwards_stack_reverses_once",
+            "tests/test_adapters.py::test_export_round_trip_through_framework",
+            "tests/test_adapter_paths.py::test_export_and_import_every_tensor_of_every_spec",
+            "tests/test_adapter_paths.py::test_gradients_with_lengths_in_both_layouts",
+            "tests/test_adapter_paths.py::test_long_sequences_with_lengths",
+            "tests/test_adapter_paths.py::test_long_sequence_gradients_with_lengths",
+            "tests/test_reference_outside.py::test_keras_lengths_with_go_backwards_and_other_activations",
+            "tests/test_reference_outside.py::test_keras_gradients_with_lengths_go_backwards_and_other_activations",
+            "tests/test_reference_outside.py::test_projection_with_lengths_both_directions_against_torch")
+       for fw in ALL_FRAMEWORKS},
+}
+
+
+def suite_probes(framework: str) -> list[Probe]:
+    """The suite's own tests (files or test functions, ``-m framework``), each run by pytest in this process."""
+    marker = f"not ({' or '.join(ALL_FRAMEWORKS)})" if framework == HARNESS else framework
+    probes = []
+    for rel in TEST_FILES[framework]:
+        def run(rel=rel):
+            import contextlib
+            import io
+
+            import pytest
+
+            failed: list[str] = []
+            ran: list[str] = []
+
+            class Collect:
+                def pytest_runtest_logreport(self, report):
+                    if report.failed:
+                        failed.append(f"{report.nodeid}: {str(report.longrepr).splitlines()[-1][:300]}")
+                    elif report.when == "call" and report.passed:
+                        ran.append(report.nodeid)
+
+            with contextlib.redirect_stdout(io.StringIO()):  # the probe's message says what failed
+                pytest.main([str(ROOT / rel), "-m", marker, "-q", "-x", "--no-header", "-p", "no:cacheprovider",
+                             "-p", "no:xdist", "--rootdir", str(ROOT)], plugins=[Collect()])
+            if failed:
+                return "failed", "\n".join(failed)
+            return ("passed", "") if ran else ("skipped", f"no test of {rel} ran for {framework}")
+
+        probes.append(Probe(f"tests:{rel}[{framework}]", framework, run))
+    return probes
+
+
 def probes_for(framework: str) -> list[Probe]:
-    return case_probes(framework) + grid_probes(framework)
+    if framework == HARNESS:
+        return suite_probes(HARNESS)
+    return case_probes(framework) + grid_probes(framework) + suite_probes(framework)

@@ -51,6 +51,10 @@ class LSTMSpec(LayerSpec):
             raise ValueError(
                 f"proj_size ({self.proj_size}) must be smaller than hidden_size ({self.hidden_size})"
             )
+        if self.proj_size and (self.activation, self.recurrent_activation) != ("tanh", "sigmoid"):
+            # PyTorch, the only framework with a projection, has fixed activations: nothing outside the
+            # reference would compute this, so it is not modelled rather than modelled unchecked.
+            raise ValueError("proj_size is modelled with the tanh/sigmoid activations only (as PyTorch has it)")
         return self
 
     @property

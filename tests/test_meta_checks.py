@@ -1,0 +1,504 @@
+"""Meta-tests of the checks: each check in the vocabulary returns the OTHER verdict when reality differs.
+
+The framework is replaced by a fake adapter (set on the check's :class:`CheckContext`) whose "layer" is the
+float64 reference itself, optionally corrupted in one known way. With the honest fake a check must return
+the verdict of a framework that does what the reference does; with the corrupted fake it must return the
+other verdict (or record a problem, which fails the case). So no check can be a constant, and none of these
+tests imports a framework, except where a check's other side only exists inside one (marked).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from types import SimpleNamespace
+from unittest import mock
+
+import numpy as np
+import pytest
+from support import adapter_or_skip
+
+from mapping.checks import CHECKS, CheckContext, dropout_stats, initializers, layouts, padding, recipes
+from mapping.checks import dropout as dropout_module
+from mapping.errors import Unsupported
+from mapping.problem import Problem, RunResult
+from mapping.verdicts import Verdict
+from mapping.weights import CanonicalWeights, DirectionWeights
+
+TORCH_PARAMS = {"input_size": None, "hidden_size": None, "num_layers": 1, "bias": True, "batch_first": False,
+                "dropout": 0.0, "bidirectional": False, "proj_size": 0}
+FIELDS = {"dropout": "layer_dropout"}  # native name -> spec field, where they differ
+
+
+def shifted(r: RunResult, by: float = 0.01) -> RunResult:
+    """A plausible wrong result: every field off by ``by``."""
+    return r.replace(output=r.output + by, h_n=r.h_n + by, c_n=r.c_n - by)
+
+
+class ReferenceAdapter:
+    """An adapter whose framework is the float64 reference; ``corrupt`` alters every result it returns."""
+
+    name = "fake"
+    label = "Fake"
+    length_mechanism = "lengths"
+
+    def __init__(self, corrupt=None, params=None, call_params=("input", "hx")):
+        self.corrupt = corrupt
+        self.params = dict(TORCH_PARAMS if params is None else params)
+        self.call_params = list(call_params)
+
+    def version(self):
+        return "0"
+
+    def unsupported_reason(self, spec):
+        return None
+
+    def constructor_parameters(self, op):
+        return dict(self.params)
+
+    def call_parameters(self, op):
+        return list(self.call_params)
+
+    def field_for(self, op, native):
+        return FIELDS.get(native, native)
+
+    def seed(self, seed):
+        pass
+
+    @contextlib.contextmanager
+    def seeded(self, seed):
+        yield
+
+    def mode_text(self, training):
+        return "train()" if training else "eval()"
+
+    def build(self, spec, weights):
+        return SimpleNamespace(spec=spec, weights=weights)
+
+    def run(self, model, problem, training=False):
+        r = problem.replace(spec=model.spec, weights=model.weights).validated().reference()
+        return self.corrupt(r) if self.corrupt else r
+
+    def forward(self, problem):
+        return self.run(self.build(problem.spec, problem.weights), problem)
+
+    def run_masked(self, model, problem, mask):
+        raise Unsupported("no arbitrary masks")
+
+    def export_weights(self, model, spec):
+        return model.weights
+
+    def call_native(self, model, *args, **kwargs):
+        """The layer called as a user calls it: input first (positionally or by keyword), then the state."""
+        args = list(args) + list(kwargs.values())
+        x, state = args[0], (args[1] if len(args) > 1 else None)
+        r = self.run(model, Problem(model.spec, model.weights, np.asarray(x, dtype=np.float64), state))
+        return [r.output, *r.states.values()]
+
+
+def run(check: str, args: dict, adapter, framework: str = "torch"):
+    ctx = CheckContext(framework)
+    ctx.__dict__["adapter"] = adapter  # the cached adapter property, set to the fake
+    return CHECKS[check].run(args, ctx)
+
+
+def test_every_check_of_the_vocabulary_is_tested_here():
+    tested = {"renamed_parameter", "absent_same_default", "renamed_call_argument", "feature_without_counterpart",
+              "default_layout", "padding_semantics", "recipe", "dropout_structure", "dropout_statistics",
+              "code_example", "initializer", "regularizer", "constraint"}
+    assert set(CHECKS) == tested
+
+
+# --- parameters ------------------------------------------------------------------------------------------
+
+
+RENAMED = {"field": "num_layers", "values": [1, 2], "names": {"torch": "num_layers"}}
+
+
+def test_renamed_parameter_both_ways():
+    assert run("renamed_parameter", RENAMED, ReferenceAdapter()).verdict == Verdict.EQUIVALENT
+    assert run("renamed_parameter", RENAMED, ReferenceAdapter(shifted)).verdict == Verdict.DIVERGES
+    assert run("renamed_parameter", RENAMED,
+               ReferenceAdapter(params={"hidden_size": None})).verdict == Verdict.NOT_APPLICABLE
+
+
+def test_renamed_parameter_fails_on_one_wrong_field_of_one_value():
+    def c_n_off_for_two_layers(r):
+        return r.replace(c_n=r.c_n + (1e-3 if r.c_n.shape[0] == 2 else 0.0))
+
+    outcome = run("renamed_parameter", RENAMED, ReferenceAdapter(c_n_off_for_two_layers))
+    assert outcome.verdict == Verdict.DIVERGES
+    assert any("num_layers=2" in d and "c_n" in d for d in outcome.details), outcome.details
+
+
+ABSENT = {"field": "activation", "default": "tanh", "other": "relu", "names": {"torch": None}}
+
+
+def test_absent_same_default_both_ways():
+    outcome = run("absent_same_default", ABSENT, ReferenceAdapter())
+    assert outcome.verdict == Verdict.EQUAL_AT_DEFAULT and not outcome.problems
+    assert run("absent_same_default", ABSENT, ReferenceAdapter(shifted)).verdict == Verdict.DIVERGES
+    # the page says there is no such parameter, but the constructor has one: a problem
+    assert run("absent_same_default", ABSENT, ReferenceAdapter(params={**TORCH_PARAMS, "activation": "tanh"})).problems
+    # another value that changes nothing proves nothing: a problem
+    assert run("absent_same_default", {**ABSENT, "other": "tanh"}, ReferenceAdapter()).problems
+
+
+def test_absent_same_default_with_a_parameter_checks_its_signature_default():
+    args = {**ABSENT, "names": {"torch": "activation"}}
+    outcome = run("absent_same_default", args, ReferenceAdapter(params={**TORCH_PARAMS, "activation": "tanh"}))
+    assert outcome.verdict == Verdict.EQUAL_AT_DEFAULT and not outcome.problems
+    assert run("absent_same_default", args, ReferenceAdapter(params={**TORCH_PARAMS, "activation": "sigmoid"})).problems
+    assert run("absent_same_default", args, ReferenceAdapter()).verdict == Verdict.NOT_APPLICABLE
+
+
+def test_renamed_call_argument_both_ways():
+    args = {"names": {"torch": "inputs"}}
+    keras_call = ("inputs", "mask", "training")
+    assert run("renamed_call_argument", args, ReferenceAdapter(call_params=keras_call)).verdict == Verdict.EQUIVALENT
+    assert run("renamed_call_argument", args,
+               ReferenceAdapter(shifted, call_params=keras_call)).verdict == Verdict.DIVERGES
+    assert run("renamed_call_argument", args,
+               ReferenceAdapter(call_params=("sequences", "mask"))).verdict == Verdict.DIVERGES
+
+
+NO_COUNTERPART = {"field": "proj_size", "value": 2, "names": {"torch": "proj_size", "mindspore": None}}
+
+
+def test_feature_without_counterpart_both_ways():
+    assert run("feature_without_counterpart", NO_COUNTERPART, ReferenceAdapter()).verdict == Verdict.NO_COUNTERPART
+    assert run("feature_without_counterpart", NO_COUNTERPART, ReferenceAdapter(shifted)).verdict == Verdict.DIVERGES
+    ms = {k: v for k, v in TORCH_PARAMS.items() if k != "proj_size"}
+    assert run("feature_without_counterpart", NO_COUNTERPART, ReferenceAdapter(params=ms),
+               "mindspore").verdict == Verdict.NO_COUNTERPART
+    # the feature now exists on the side the page says lacks it
+    assert run("feature_without_counterpart", NO_COUNTERPART, ReferenceAdapter(),
+               "mindspore").verdict == Verdict.EQUIVALENT
+
+
+# --- layouts ---------------------------------------------------------------------------------------------
+
+
+def test_default_layout_both_ways():
+    args = {"claimed_default": {"torch": "time_major"}, "absent": {"torch": ["time_major"]}}
+    assert run("default_layout", args, ReferenceAdapter()).verdict == Verdict.EQUIVALENT
+    assert run("default_layout", args, ReferenceAdapter(shifted)).verdict == Verdict.DIVERGES
+    # the default is not the claimed one
+    assert run("default_layout", args,
+               ReferenceAdapter(params={**TORCH_PARAMS, "batch_first": True})).verdict == Verdict.DIVERGES
+    # a parameter the row calls absent
+    assert run("default_layout", args,
+               ReferenceAdapter(params={**TORCH_PARAMS, "time_major": False})).verdict == Verdict.DIVERGES
+
+
+@pytest.mark.parametrize("params, layout", [
+    ({"batch_first": False}, "time_major"), ({"batch_first": True}, "batch_major"),
+    ({"time_major": True}, "time_major"), ({"time_major": False}, "batch_major"), ({}, "batch_major")])
+def test_default_layout_reads_the_signature(params, layout):
+    assert layouts.default_layout(params) == layout
+
+
+# --- padding ---------------------------------------------------------------------------------------------
+
+
+def padded_problem(lengths=None):
+    problem = padding._problem("lstm", False)
+    lengths = lengths or padding.LENGTHS["right"]
+    x = np.stack([np.concatenate([problem.x[b, :n], np.zeros((padding.STEPS - n, 3))])
+                  for b, n in enumerate(lengths)])
+    return problem.replace(x=x), lengths
+
+
+def classes_of(out_padded_value=None, real_off=0.0, final_off=0.0, carry=False):
+    """classify() on the reference's own padded run, altered in one way."""
+    problem, lengths = padded_problem()
+    expected, real, finals = padding._expected(problem, lengths, False)
+    r = problem.replace(lengths=np.array(lengths)).reference()
+    out = r.output.copy()
+    if out_padded_value is not None:
+        out[~real] = out_padded_value
+    if carry:
+        for b, n in enumerate(lengths):
+            out[b, n:] = out[b, n - 1]
+    out[real] += real_off
+    states = {**r.states, "h_n": r.h_n + final_off}
+    return padding.classify(out, states, expected, real, finals, problem.reference().output, 1e-6)
+
+
+def test_padding_classifier_separates_exact_zeros_from_small_values():
+    assert classes_of() == {"real": "match", "padded": "zeros", "final": "last_real"}
+    for small in (1e-12, 1e-7, 1e-5, 9e-4, -1e-5):
+        assert classes_of(out_padded_value=small)["padded"] != "zeros", small
+    assert classes_of(out_padded_value=0.0)["padded"] == "zeros"
+    assert classes_of(out_padded_value=-0.0)["padded"] == "zeros"
+
+
+def test_padding_classifier_tolerance_is_relative_and_absolute():
+    problem, lengths = padded_problem()
+    expected, real, finals = padding._expected(problem, lengths, False)
+    r = problem.replace(lengths=np.array(lengths)).reference()
+    tol = 1e-3
+    for factor, verdict in ((0.9, "match"), (1.2, "differ")):
+        out = r.output.copy()
+        out[real] = expected[real] + factor * tol * (1 + np.abs(expected[real]))
+        assert padding.classify(out, r.states, expected, real, finals, r.output, tol)["real"] == verdict, factor
+    full = padding._expected(problem, [5, 5, 5], False)
+    assert padding.classify(problem.reference().output, finals, full[0], full[1], full[2], r.output,
+                            tol)["padded"] == "none"
+
+
+def test_padding_classifier_names_each_behaviour():
+    assert classes_of(carry=True)["padded"] == "repeat_last"
+    assert classes_of(out_padded_value=0.3)["padded"] == "other"
+    assert classes_of(real_off=1e-3)["real"] == "differ"
+    assert classes_of(final_off=1e-3)["final"] == "other"
+
+
+def test_padding_classifier_recognises_computed_padding():
+    problem, lengths = padded_problem()
+    expected, real, finals = padding._expected(problem, lengths, False)
+    full = problem.reference()  # the padding run as data
+    classes = padding.classify(full.output, full.states, expected, real, finals, full.output, 1e-6)
+    assert classes == {"real": "match", "padded": "computed", "final": "other"}
+
+
+def test_padding_expected_values_per_scenario():
+    assert padding._problem("lstm", True).spec.bidirectional and not padding._problem("lstm", False).spec.bidirectional
+    problem = padding._problem("lstm", False)
+    lengths = [5, 3, 1]
+    for left in (False, True):
+        expected, real, finals = padding._expected(problem, lengths, left)
+        for b, n in enumerate(lengths):
+            steps = slice(padding.STEPS - n, padding.STEPS) if left else slice(0, n)
+            alone = problem.replace(x=problem.x[b : b + 1, steps]).reference()
+            np.testing.assert_array_equal(expected[b, steps], alone.output[0])
+            assert real[b].sum() == n and real[b, steps].all()
+            assert np.all(expected[b][~real[b]] == 0)
+            for name in ("h_n", "c_n"):
+                np.testing.assert_array_equal(finals[name][:, b], alone.states[name][:, 0])
+
+
+PADDING = {"scenario": "right", "recorded": {"torch": "real=match padded=zeros final=last_real"}}
+
+
+def test_padding_semantics_both_ways():
+    outcome = run("padding_semantics", PADDING, ReferenceAdapter())
+    assert outcome.verdict == Verdict.EQUIVALENT and not outcome.problems
+
+    def tiny_padding(r):
+        out = r.output.copy()
+        out[out == 0] = 1e-5
+        return r.replace(output=out)
+
+    outcome = run("padding_semantics", PADDING, ReferenceAdapter(tiny_padding))
+    assert outcome.verdict == Verdict.DIVERGES and outcome.problems
+    outcome = run("padding_semantics", PADDING, ReferenceAdapter(shifted))
+    assert outcome.verdict == Verdict.NO_COUNTERPART and outcome.problems
+
+
+# --- recipes ---------------------------------------------------------------------------------------------
+
+
+PLAIN_RECIPES = ["last_step", "final_state", "go_backwards", "stateful", "time_major", "mask", "stacked_layers",
+                 "bidirectional", "initial_state", "unroll", "training_flag", "input_size", "output_shapes"]
+
+
+@pytest.mark.parametrize("name", PLAIN_RECIPES)
+def test_recipe_both_ways(name):
+    assert set(PLAIN_RECIPES) == set(recipes.RECIPES)
+    honest = run("recipe", {"recipe": name}, ReferenceAdapter())
+    assert honest.verdict == Verdict.EQUIVALENT_WITH_RECIPE and not honest.problems, honest.details
+    wrong = run("recipe", {"recipe": name}, ReferenceAdapter(shifted))
+    assert wrong.verdict == Verdict.DIVERGES, wrong.details
+
+
+def test_mask_recipe_compares_real_steps_and_final_states_in_both_layouts():
+    def off_at_a_real_step(r):
+        out = r.output.copy()
+        if out.shape[0] == out.shape[1]:  # the square time-major batch only
+            out[1, 1] += 1e-3  # time-major: step 1 of sample 1, a real step
+        return r.replace(output=out)
+
+    assert run("recipe", {"recipe": "mask"}, ReferenceAdapter(off_at_a_real_step)).verdict == Verdict.DIVERGES
+
+
+# --- dropout fingerprint ---------------------------------------------------------------------------------
+
+
+def fake_dropout_run(kind: str, inference_effect: bool = False):
+    """dropout._run for a framework whose dropout acts as ``kind`` ('between_layers', 'inputs', 'none')."""
+
+    def _run(ctx, name, rate, setup, layers, steps, training):
+        spec = setup.spec(ctx.op, batch_first=True, num_layers=layers)
+        problem = setup.problem(spec, ctx.seed).replace(x=setup.problem(spec, ctx.seed + 5).x[:, :steps])
+        ref = problem.reference()
+        out, h = ref.output.copy(), ref.h_n.copy()
+        active = training or inference_effect
+        if active and kind == "inputs":
+            out += 0.1
+        if active and kind == "between_layers" and layers == 2:
+            out += 0.1
+            h[1] += 0.1
+        return out, h, ref
+
+    return _run
+
+
+DROPOUT = {"names": {"torch": "dropout", "mindspore": "dropout"},
+           "behaviour": {"torch": "between_layers", "mindspore": "between_layers"},
+           "counterpart": {"torch": "mindspore", "mindspore": "torch"}}
+
+
+def test_dropout_structure_both_ways():
+    with mock.patch.object(dropout_module, "_run", fake_dropout_run("between_layers")):
+        honest = run("dropout_structure", DROPOUT, ReferenceAdapter())
+    assert honest.verdict == Verdict.EQUIVALENT and not honest.problems, honest.details
+    with mock.patch.object(dropout_module, "_run", fake_dropout_run("inputs")):
+        wrong = run("dropout_structure", DROPOUT, ReferenceAdapter())
+    assert wrong.verdict == Verdict.DIVERGES and wrong.problems
+
+
+def test_dropout_in_inference_mode_is_a_problem_even_between_layers():
+    """Between-layer dropout acting in inference shows on two layers only: the check must look there."""
+    with mock.patch.object(dropout_module, "_run", fake_dropout_run("between_layers", inference_effect=True)):
+        outcome = run("dropout_structure", DROPOUT, ReferenceAdapter())
+    assert outcome.problems, outcome.details
+
+
+def test_dropout_parameter_absent_is_none():
+    outcome = run("dropout_structure", DROPOUT, ReferenceAdapter(params={"hidden_size": None}))
+    assert outcome.verdict == Verdict.DIVERGES and outcome.problems
+
+
+# --- dropout statistics ----------------------------------------------------------------------------------
+
+
+STATS_CONVENTION = ("structure=between_layers masks=one_for_all_gates shared_across_time=false "
+                    "shared_across_batch=false")
+STATS = {"names": {"torch": "dropout"}, "recorded": {"torch": STATS_CONVENTION}, "convention": STATS_CONVENTION,
+         "batch": 400}
+
+
+def fake_stats_run(mode: str):
+    """_framework_run drawing each sample's output from the structure's own kept/dropped patterns."""
+
+    def _framework_run(ctx, name, problem, p, training):
+        one = problem.replace(x=problem.x[:1])
+        batch, steps = problem.x.shape[:2]
+        plain = np.broadcast_to(one.reference().output[0, :, 0], (batch, steps))
+        if not training:
+            return plain[..., None] + (0.05 if mode == "inference" else 0.0)
+        if mode == "no_rescale":
+            return plain[..., None]
+        kept, candidates = dropout_stats._candidates("between_layers", one, steps, p)
+        order = {tuple(k): i for i, k in enumerate(itertools.product((False, True), repeat=steps))}
+        draws = np.random.default_rng(ctx.seed).random((batch, steps)) >= p
+        return candidates[[order[tuple(d)] for d in draws]][..., None]
+
+    return _framework_run
+
+
+@pytest.mark.parametrize("mode", ["honest", "no_rescale", "inference"])
+def test_dropout_statistics_both_ways(mode):
+    with mock.patch.object(dropout_stats, "_framework_run", fake_stats_run(mode)):
+        outcome = run("dropout_statistics", STATS, ReferenceAdapter())
+    if mode == "honest":
+        assert outcome.verdict == Verdict.EQUIVALENT and not outcome.problems, outcome.details
+    else:
+        assert outcome.verdict == Verdict.DIVERGES and outcome.problems, outcome.details
+
+
+# --- code examples ---------------------------------------------------------------------------------------
+
+
+EXAMPLE = {"side": {"torch": {"spec": {"input_size": 3, "hidden_size": 4}, "input": [2, 5, 3]}},
+           "claimed": {"torch": {"output": [2, 5, 4], "h": [1, 2, 4], "c": [1, 2, 4]}}}
+
+
+class FailingCall(ReferenceAdapter):
+    def call_native(self, model, *args, **kwargs):
+        raise IndexError("index 1 is out of bounds")
+
+
+def test_code_example_both_ways():
+    assert run("code_example", EXAMPLE, ReferenceAdapter()).verdict == Verdict.EQUIVALENT
+    assert run("code_example", EXAMPLE, ReferenceAdapter(shifted)).verdict == Verdict.DIVERGES
+    assert run("code_example", EXAMPLE, FailingCall()).verdict == Verdict.DIVERGES
+    wrong_claim = {**EXAMPLE, "claimed": {"torch": {"output": [2, 5, 4], "h": [2, 2, 4], "c": None}}}
+    assert run("code_example", wrong_claim, ReferenceAdapter()).verdict == Verdict.DIVERGES
+
+
+# --- initialisers ----------------------------------------------------------------------------------------
+
+
+def test_uniform_fit_and_orthogonality():
+    """The statistics the initializer check decides with (the check itself needs a framework's sampler)."""
+    rng = np.random.default_rng(1)
+    sample = rng.uniform(-0.2, 0.2, 8192)
+    assert initializers.uniform_fit(sample, 0.2)[0]
+    assert not initializers.uniform_fit(sample, 0.25)[0]  # the wrong limit
+    assert not initializers.uniform_fit(rng.normal(0, 0.2 / np.sqrt(3), 8192).clip(-0.2, 0.2), 0.2)[0]
+    assert not initializers.uniform_fit(sample + 0.01, 0.21)[0]  # off-centre
+    q, _ = np.linalg.qr(rng.normal(size=(12, 3)))
+    assert initializers.orthogonality_error(q.T) < 1e-12
+    assert initializers.orthogonality_error(2 * q.T) > 1
+
+
+@pytest.mark.tfkeras
+@pytest.mark.parametrize("target", ["kernel", "recurrent_kernel", "unit_forget_bias"])
+def test_initializer_both_ways_on_keras(target):
+    """Keras's own sampler is the honest side; the same check with the signature defaults changed must fail."""
+    adapter = adapter_or_skip("tfkeras")
+    default = {"kernel": "glorot_uniform", "recurrent_kernel": "orthogonal", "unit_forget_bias": True}[target]
+    args = {"target": target, "keras_default": default}
+    ctx = CheckContext("tfkeras")
+    honest = CHECKS["initializer"].run(args, ctx)
+    assert honest.verdict == Verdict.EQUIVALENT_WITH_RECIPE and not honest.problems, honest.details
+    params = adapter.constructor_parameters("lstm")
+    wrong_params = {**params, "unit_forget_bias": False, "kernel_initializer": "he_normal",
+                    "recurrent_initializer": "glorot_uniform"}
+    with mock.patch.object(type(adapter), "constructor_parameters", return_value=wrong_params):
+        wrong = CHECKS["initializer"].run(args, CheckContext("tfkeras"))
+    assert wrong.problems, wrong.details
+
+
+# --- regularisers and constraints ------------------------------------------------------------------------
+
+
+class WrongExport(ReferenceAdapter):
+    """Reads back other weights than it was given."""
+
+    def export_weights(self, model, spec):
+        cell = model.weights[0, 0]
+        return CanonicalWeights(spec, {(0, 0): DirectionWeights(cell.w_ih * 1.01, cell.w_hh * 1.01,
+                                                                cell.b_ih * 1.01, cell.b_hh)})
+
+
+@pytest.mark.parametrize("target", ["kernel", "recurrent", "bias", "activity"])
+def test_regularizer_both_ways(target):
+    ms_params = {k: v for k, v in TORCH_PARAMS.items() if k != "proj_size"}
+    honest = run("regularizer", {"target": target}, ReferenceAdapter(params=ms_params), "mindspore")
+    assert honest.verdict == Verdict.EQUIVALENT_WITH_RECIPE and not honest.problems
+    wrong = run("regularizer", {"target": target}, WrongExport(shifted, params=ms_params), "mindspore")
+    assert wrong.verdict == Verdict.DIVERGES
+
+
+@pytest.mark.mindspore
+@pytest.mark.parametrize("target", ["kernel", "bias"])
+def test_constraint_both_ways_on_mindspore(target):
+    adapter = adapter_or_skip("mindspore")
+    assert CHECKS["constraint"].run({"target": target}, CheckContext("mindspore")).verdict \
+        == Verdict.EQUIVALENT_WITH_RECIPE
+    original = type(adapter).export_weights
+    calls = []
+
+    def export_twice_off(self, model, spec):  # the weights read back after the recipe are off
+        calls.append(1)
+        w = original(self, model, spec)
+        if len(calls) % 2 == 0:
+            c = w[0, 0]
+            return CanonicalWeights(spec, {(0, 0): DirectionWeights(c.w_ih + 1e-3, c.w_hh, c.b_ih + 1e-3, c.b_hh)})
+        return w
+
+    with mock.patch.object(type(adapter), "export_weights", export_twice_off):
+        assert CHECKS["constraint"].run({"target": target}, CheckContext("mindspore")).verdict == Verdict.DIVERGES

@@ -1,0 +1,216 @@
+"""Meta-tests of the judgement (``mapping.judge.judge``): a case passes only when the measured verdict is the
+recorded one AND the check recorded no problem; a check that raises, or a missing verdict, never passes.
+
+The check's outcome is faked with ``unittest.mock`` (no framework is imported): what is under test is the
+decision taken on an outcome, not the measurement.
+"""
+
+from __future__ import annotations
+
+import shlex
+from unittest import mock
+
+import pytest
+
+from mapping import judge as runner
+from mapping import run
+from mapping.cases import load_case_file
+from mapping.checks import Outcome
+from mapping.verdicts import Verdict
+
+CASE_FILE = """page:
+  id: demo
+  title: Demo
+  docs_version: master
+  language: en
+  address: https://example.org/x.md
+  renderings: [{seed: a.txt, rows: 1}]
+  written_against: {pytorch: "1.8"}
+  frameworks: [torch]
+cases:
+  - row: Parameter 1
+    params: {pytorch: hidden_size, mindspore: hidden_size}
+    claim: Both sides call it hidden_size.
+    check: renamed_parameter
+    args: {field: hidden_size, values: [2], names: {torch: hidden_size}}
+    verdict: VERDICT
+"""
+
+
+class FakeAdapter:
+    @classmethod
+    def version(cls):
+        return "2.13.0"
+
+
+def judge_with(tmp_path, outcome=None, *, recorded: str = "equivalent", raises: Exception | None = None,
+               missing: str | None = None, case_update: dict | None = None):
+    path = tmp_path / "demo.yaml"
+    path.write_text(CASE_FILE.replace("VERDICT", recorded), encoding="utf-8")
+    case_file = load_case_file(path)
+    case = case_file.cases[0]
+    if case_update:
+        case = case.model_copy(update=case_update)
+    run_case = mock.Mock(side_effect=raises) if raises else mock.Mock(return_value=outcome)
+    with mock.patch.object(runner, "run_case", run_case), \
+            mock.patch.object(runner, "get_adapter", return_value=FakeAdapter()) as get_adapter, \
+            mock.patch.object(runner, "missing_reason", return_value=missing) as missing_reason:
+        judgement = runner.judge(path, case_file, case, "torch")
+    missing_reason.assert_called_once_with("torch")
+    if not missing:
+        get_adapter.assert_called_once_with("torch")
+        run_case.assert_called_once_with(case, "torch", "lstm")  # the page's op
+        assert judgement.outcome is outcome
+        assert 0.0 <= judgement.duration_s < 60.0
+    return judgement
+
+
+def test_agreeing_verdict_without_problems_passes(tmp_path):
+    j = judge_with(tmp_path, Outcome(Verdict.EQUIVALENT, details=["fine"]))
+    assert j.status == "passed" and j.skip_reason is None
+    assert j.message.splitlines() == [
+        "Demo (master), Parameter 1, on torch",
+        "  claim:    Both sides call it hidden_size.",
+        "  expected: equivalent",
+        "  measured: equivalent",
+        "  detail:   fine",
+        "  reproduce: " + shlex.join(["python", "-m", "mapping.run", (tmp_path / "demo.yaml").as_posix(), "Parameter 1",
+                                      "--framework", "torch"]),
+    ]
+
+
+def test_the_verdict_recorded_for_the_installed_version_is_expected(tmp_path):
+    """FakeAdapter reports 2.13.0: an entry covering it decides, and the message says where it came from."""
+    from mapping.cases import VersionVerdict
+
+    entry = VersionVerdict(versions="==2.13.*", measured_on=["2.13.0"], verdict=Verdict.NO_COUNTERPART,
+                            note="invented for the test")
+    update = {"verdict_by_version": {"torch": [entry]}}
+    assert judge_with(tmp_path, Outcome(Verdict.NO_COUNTERPART), case_update=update).status == "passed"
+    j = judge_with(tmp_path, Outcome(Verdict.EQUIVALENT), case_update=update)
+    assert j.status == "failed"
+    assert "expected: no counterpart (recorded for torch ==2.13.*, measured on 2.13.0)" in j.message
+
+
+def test_a_recorded_problem_fails_even_when_the_verdict_agrees(tmp_path):
+    j = judge_with(tmp_path, Outcome(Verdict.EQUIVALENT, problems=["the default is now 0.5"]))
+    assert j.status == "failed"
+    assert "changed:  the default is now 0.5" in j.message
+
+
+def test_a_problem_fails_a_not_applicable_verdict_too(tmp_path):
+    j = judge_with(tmp_path, Outcome(Verdict.NOT_APPLICABLE, problems=["x"]), recorded="not_applicable")
+    assert j.status == "failed"
+
+
+@pytest.mark.parametrize("measured", [v for v in Verdict if v != Verdict.EQUIVALENT])
+def test_any_other_verdict_fails(tmp_path, measured):
+    j = judge_with(tmp_path, Outcome(measured))
+    assert j.status == "failed"
+    assert f"measured: {measured.label}" in j.message
+
+
+@pytest.mark.parametrize("recorded", [v for v in Verdict if v not in (Verdict.EQUIVALENT, Verdict.DIVERGES)])
+def test_the_recorded_verdict_is_the_one_compared(tmp_path, recorded):
+    agree = judge_with(tmp_path, Outcome(recorded), recorded=recorded.value)
+    assert agree.status == ("skipped" if recorded == Verdict.NOT_APPLICABLE else "passed")
+    assert judge_with(tmp_path, Outcome(Verdict.EQUIVALENT), recorded=recorded.value).status == "failed"
+
+
+def test_a_missing_measured_verdict_never_passes(tmp_path):
+    try:
+        j = judge_with(tmp_path, Outcome(None))  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - an error is reported by pytest as one: not a pass either
+        return
+    assert j.status == "failed"
+
+
+def test_a_missing_recorded_verdict_is_an_error_not_a_pass(tmp_path):
+    with pytest.raises(KeyError):
+        judge_with(tmp_path, Outcome(Verdict.EQUIVALENT), case_update={"verdict": {"mindspore": Verdict.EQUIVALENT}})
+
+
+def test_a_check_that_raises_is_not_judged(tmp_path):
+    with pytest.raises(RuntimeError, match="inside the framework"):
+        judge_with(tmp_path, raises=RuntimeError("inside the framework"))
+
+
+def test_not_applicable_as_recorded_is_a_skip_with_the_reason(tmp_path):
+    j = judge_with(tmp_path, Outcome(Verdict.NOT_APPLICABLE, details=["no such parameter", "gone"]),
+                   recorded="not_applicable")
+    assert j.status == "skipped" and j.message == ""
+    assert j.skip_reason == "not applicable in this version: no such parameter; gone"
+    j = judge_with(tmp_path, Outcome(Verdict.NOT_APPLICABLE), recorded="not_applicable")
+    assert j.skip_reason == "not applicable in this version: not applicable in this version"
+
+
+def test_a_missing_framework_is_a_skip_and_runs_nothing(tmp_path):
+    j = judge_with(tmp_path, None, missing="torch not installed")
+    assert j.status == "skipped" and j.skip_reason == "torch: torch not installed" and j.outcome is None
+    assert j.message == "" and j.duration_s == 0.0
+
+
+def test_figures_are_printed_when_measured(tmp_path):
+    j = judge_with(tmp_path, Outcome(Verdict.DIVERGES, max_abs=0.25, max_rel=0.5, within=0.75, tolerance=1e-6))
+    assert j.status == "failed"
+    assert ("  figures:  max abs error 0.25, max rel error 0.5, within tolerance 75.0% (tolerance 1e-06)"
+            in j.message.splitlines())
+    j = judge_with(tmp_path, Outcome(Verdict.DIVERGES, max_abs=0.25, tolerance=1e-6))  # no relative figure, no share
+    assert ("  figures:  max abs error 0.25, max rel error 0, within tolerance 0.0% (tolerance 1e-06)"
+            in j.message.splitlines())
+
+
+# --- the reproduction command every failure prints: python -m mapping.run FILE ROW --framework NAME ------
+
+
+def run_main(tmp_path, capsys, *argv, status="passed"):
+    path = tmp_path / "demo.yaml"
+    path.write_text(CASE_FILE.replace("VERDICT", "equivalent"), encoding="utf-8")
+    judgement = runner.Judgement(None, status, "the message" if status != "skipped" else "",
+                                 "why skipped" if status == "skipped" else None, 0.0)
+    with mock.patch.object(runner, "judge", return_value=judgement) as judge:
+        code = run.main([str(path) if a == "FILE" else a for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err, judge
+
+
+@pytest.mark.parametrize("status, code", [("passed", 0), ("failed", 1), ("skipped", 0)])
+def test_run_command_exit_status_follows_the_judgement(tmp_path, capsys, status, code):
+    got, out, err, judge = run_main(tmp_path, capsys, "FILE", "Parameter 1", "--framework", "torch", status=status)
+    assert got == code and out.splitlines()[-1] == status
+    assert (out.splitlines()[0] == "the message") if status != "skipped" else ("skipped: why skipped" in out)
+    (path, case_file, case, framework), _ = judge.call_args
+    assert case.row == "Parameter 1" and framework == "torch" and path == str(tmp_path / "demo.yaml")
+    assert case_file.page.title == "Demo" and case in case_file.cases
+
+
+def test_run_command_refuses_an_unknown_row_framework_or_file(tmp_path, capsys):
+    code, out, err, judge = run_main(tmp_path, capsys, "FILE", "Parameter 9", "--framework", "torch")
+    assert code == 2 and "no case for row 'Parameter 9'; rows: 'Parameter 1'" in err and not judge.called
+    code, out, err, judge = run_main(tmp_path, capsys, "FILE", "Parameter 1", "--framework", "mindspore")
+    assert code == 2 and "case 'Parameter 1' is measured on ['torch'], not mindspore" in err and not judge.called
+    code, out, err, judge = run_main(tmp_path, capsys, str(tmp_path / "missing.yaml"), "Parameter 1", "--framework", "torch")
+    assert code == 2 and "missing.yaml" in err and not judge.called
+
+
+@pytest.mark.parametrize("outcome, recorded, status", [
+    (Outcome(Verdict.EQUIVALENT), "equivalent", "passed"),
+    (Outcome(Verdict.DIVERGES), "equivalent", "failed"),
+    (Outcome(Verdict.NOT_APPLICABLE), "not_applicable", "skipped"),
+], ids=["passed", "failed", "skipped"])
+def test_every_judgement_records_version_expected_verdict_and_command(tmp_path, outcome, recorded, status):
+    """What the results file records next to the status: the installed version, the verdict expected for
+    it, and the command that reruns the case, whatever the status."""
+    j = judge_with(tmp_path, outcome, recorded=recorded)
+    assert j.status == status
+    assert j.framework_version == "2.13.0"
+    assert j.expected == Verdict(recorded)
+    assert j.reproduce == shlex.join(["python", "-m", "mapping.run", (tmp_path / "demo.yaml").as_posix(),
+                                      "Parameter 1", "--framework", "torch"])
+
+
+def test_a_missing_framework_still_records_the_expected_verdict_and_command(tmp_path):
+    j = judge_with(tmp_path, recorded="no_counterpart", missing="torch not installed")
+    assert j.status == "skipped" and j.framework_version is None
+    assert j.expected == Verdict.NO_COUNTERPART
+    assert j.reproduce.startswith("python -m mapping.run ") and j.reproduce.endswith("--framework torch")
