@@ -129,8 +129,8 @@ def renamed_call_argument(args: RenamedCallArgumentArgs, ctx: CheckContext) -> O
     state = args.argument == "state"
     problem = args.setup.problem(args.setup.spec(ctx.op, batch_first=True), ctx.seed, state=state)
     if name not in names:
-        position = 1 if state else 0
-        m.note(f"no call argument named {name!r}; argument {position + 1} is {names[position]!r}")
+        m.note(f"no call argument named {name!r}; " + (f"the second argument is {names[1]!r}" if state
+                                                      else f"the first argument is {names[0]!r}"))
         if state:
             # the state by position, as the page's example passes it: the mapping itself holds
             m.compare("the state passed by position", *_call(ctx, problem, None))
