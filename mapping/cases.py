@@ -46,8 +46,8 @@ from .verdicts import NEEDS_CORRECTION, Verdict
 
 #: A framework's name in a case file (``verdict: {torch: ...}``), from the registry.
 FrameworkName = Literal[frameworks.NAMES]  # type: ignore[valid-type]
-#: The recurrent op a page is about, from the op registry.
-OpName = Literal[tuple(ops.OPS)]  # type: ignore[valid-type]
+#: The recurrent API a page is about, from the op registry: an op as a layer (``gru``) or as a cell (``gru_cell``).
+OpName = Literal[tuple(ops.APIS)]  # type: ignore[valid-type]
 
 #: Case files are found in ``cases/`` and its subfolders, by these suffixes in any letter case.
 CASE_SUFFIXES = (".yaml", ".yml")
@@ -81,7 +81,7 @@ class _Strict(BaseModel):
 
 
 class Rendering(_Strict):
-    """One copy of the page in ../shared/seeds (the same page can come in several renderings)."""
+    """One copy of the page in ../shared/seeds or ../shared/pages (the same page can come in several renderings)."""
 
     seed: str
     rows: int = Field(gt=0)

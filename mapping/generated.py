@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .problem import Problem
-from .spec import LayerSpec
+from .spec import LayerSpec, split_api
 from .weights import random_inputs, random_state, random_weights
 
 
@@ -46,7 +46,7 @@ class RandomProblem:
             "from mapping.problem import Problem",
             "from mapping.spec import LayerSpec",
             "from mapping.weights import random_inputs, random_state, random_weights",
-            f"spec = LayerSpec.parse({fields!r})",
+            f"spec = LayerSpec.parse({fields!r}, op={self.spec.api!r})",
             f"w = random_weights(spec, seed={self.seed})",
             f"x = random_inputs(spec, {self.batch}, {self.steps}, seed={self.seed + 1}, scale={self.input_scale!r})",
             f"state = {f'random_state(spec, {self.batch}, seed={self.seed + 2})' if self.with_state else 'None'}",
@@ -59,20 +59,29 @@ class RandomProblem:
 
 @st.composite
 def problems(draw, dtypes: tuple[str, ...] = ("float32",), op: str = "lstm") -> RandomProblem:
+    """A random problem of API ``op`` (``gru``, ``gru_cell``, ...): a cell has one layer, one direction and no
+    lengths; GRU draws where its reset gate acts, the RNN its nonlinearity (every framework that cannot build one
+    skips it)."""
+    cell = split_api(op)[1] == "cell"
+    own = {}
+    if split_api(op)[0] == "gru":
+        own["reset_after"] = draw(st.booleans(), label="reset_after")
+    if split_api(op)[0] == "rnn":
+        own["activation"] = draw(st.sampled_from(["tanh", "relu"]), label="activation")
     spec = LayerSpec.parse(dict(
-        op=op,
         input_size=draw(st.integers(1, 6), label="input_size"),
         hidden_size=draw(st.integers(1, 8), label="hidden_size"),
-        num_layers=draw(st.integers(1, 3), label="num_layers"),
-        bidirectional=draw(st.booleans(), label="bidirectional"),
+        num_layers=1 if cell else draw(st.integers(1, 3), label="num_layers"),
+        bidirectional=False if cell else draw(st.booleans(), label="bidirectional"),
         batch_first=draw(st.booleans(), label="batch_first"),
         bias=draw(st.booleans(), label="bias"),
         dtype=draw(st.sampled_from(dtypes), label="dtype"),
-    ))
+        **own,
+    ), op=op)
     batch = draw(st.integers(1, 4), label="batch")
     steps = draw(st.integers(1, 8), label="steps")
     lengths = None
-    if draw(st.booleans(), label="padded"):
+    if not cell and draw(st.booleans(), label="padded"):
         lengths = tuple(draw(st.lists(st.integers(1, steps), min_size=batch, max_size=batch), label="lengths"))
     return RandomProblem(
         spec=spec,

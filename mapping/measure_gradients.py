@@ -30,6 +30,7 @@ from .adapters import get_adapter, is_available
 from .errors import MappingError
 from .frameworks import NAMES as ADAPTERS
 from .grid import grid_specs, problems, spec_id
+from .ops import APIS
 from .problem import Problem
 from .reference import random_upstream, reference_gradients
 from .spec import LayerSpec
@@ -104,7 +105,7 @@ def _worst(pairs) -> tuple[float, float, str, dict[str, float]]:
 
 
 def _detail(per_kind: dict[str, float]) -> str:
-    kinds = ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "w_hr")
+    kinds = ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh", "w_hr")
     return ", ".join(f"{k} {per_kind[k]:.3g}" for k in kinds if k in per_kind)
 
 
@@ -126,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", type=_problem_count, nargs="?", const=60, default=0, metavar="N",
                         help="measure N random right-padded float32 problems (default 60, at most 10000) instead "
                              "of the grid")
+    parser.add_argument("--grid", choices=("full", "ci"), default="full",
+                        help="the grid profile (mapping.grid): full (default) or ci, the pairwise subset the default "
+                             "test run checks for the APIs other than LSTM")
+    parser.add_argument("--op", action="append", choices=list(APIS), metavar="API",
+                        help=f"the API to measure, repeatable (default: all of {', '.join(APIS)}; with --lengths "
+                             "the layers only)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.frameworks if n not in ADAPTERS]
     if unknown:
@@ -139,26 +146,30 @@ def main(argv: list[str] | None = None) -> int:
         except MappingError as exc:  # installed but broken: one line, and the others are still measured
             print(exc)
             continue
-        if args.lengths:
-            worst_abs, worst_scaled, where, per_kind = _worst(padded_pairs(adapter, args.lengths))
-            print(f"{name:10s} float32 with lengths: max abs {worst_abs:.3g}, max scaled {worst_scaled:.3g} "
-                  f"(at {where}) over {args.lengths} padded problems; max abs per gradient: {_detail(per_kind)}")
-            continue
-        for dtype in ("float32", "float64"):
-            specs = [s for s in grid_specs((dtype,)) if adapter.unsupported_reason(s) is None]
-            if not specs:
-                print(f"{name:10s} {dtype}: {adapter.unsupported_reason(grid_specs((dtype,))[0])}")
+        for api in args.op or APIS:
+            if args.lengths:
+                if api.endswith("_cell"):
+                    continue  # a cell takes no lengths
+                worst_abs, worst_scaled, where, per_kind = _worst(padded_pairs(adapter, args.lengths, op=api))
+                print(f"{name:10s} {api:9s} float32 with lengths: max abs {worst_abs:.3g}, max scaled "
+                      f"{worst_scaled:.3g} (at {where}) over {args.lengths} padded problems; max abs per gradient: "
+                      f"{_detail(per_kind)}", flush=True)
                 continue
+            for dtype in ("float32", "float64"):
+                specs = [s for s in grid_specs((dtype,), api, profile=args.grid) if adapter.unsupported_reason(s) is None]
+                if not specs:
+                    print(f"{name:10s} {api:9s} {dtype}: {adapter.unsupported_reason(grid_specs((dtype,), api)[0])}")
+                    continue
 
-            def grid_pairs():
-                for spec in specs:
-                    for label, grad, actual, expected in gradient_pairs(adapter, spec):
-                        yield f"{spec_id(spec)}, {label}", grad, actual, expected
+                def grid_pairs(specs=specs):
+                    for spec in specs:
+                        for label, grad, actual, expected in gradient_pairs(adapter, spec):
+                            yield f"{spec_id(spec)}, {label}", grad, actual, expected
 
-            worst_abs, worst_scaled, where, per_kind = _worst(grid_pairs())
-            print(f"{name:10s} {dtype}: max abs {worst_abs:.3g}, max scaled {worst_scaled:.3g} "
-                  f"(at {where}) over {len(specs) * len(problems(specs[0]))} runs; "
-                  f"max abs per gradient: {_detail(per_kind)}")
+                worst_abs, worst_scaled, where, per_kind = _worst(grid_pairs())
+                print(f"{name:10s} {api:9s} {dtype}: max abs {worst_abs:.3g}, max scaled {worst_scaled:.3g} "
+                      f"(at {where}) over {len(specs) * len(problems(specs[0]))} runs; "
+                      f"max abs per gradient: {_detail(per_kind)}", flush=True)
     return 0
 
 

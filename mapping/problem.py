@@ -144,6 +144,9 @@ class Problem:
                         where=where,
                     )
         lens = None
+        if self.lengths is not None and spec.form == "cell":
+            raise SpecError("a cell (form: cell) takes no lengths: the user's loop runs every step; run the layer "
+                            "form for padded batches", field="lengths", where=where)
         if self.lengths is not None:
             lens = np.asarray(self.lengths)
             if lens.shape != (batch,) or not np.issubdtype(lens.dtype, np.integer):

@@ -36,6 +36,11 @@ MAX_STEPS = 1024
 MAX_PROBLEM_NUMBERS = 1 << 24
 
 DType = Literal["float32", "float64"]
+#: How an op is used: as a layer (``torch.nn.GRU``: the whole sequence in one call) or as a cell (``torch.nn.GRUCell``:
+#: one step per call, driven over time by the user's own loop).
+Form = Literal["layer", "cell"]
+#: The name of an op's cell form, as case files and adapter tables spell it: ``gru_cell`` for the GRU cell.
+CELL_SUFFIX = "_cell"
 
 
 class LayerSpec(BaseModel):
@@ -75,6 +80,7 @@ class LayerSpec(BaseModel):
                                      description="Keras `recurrent_dropout`: drop h(t-1) inside the recurrence")
     layer_dropout: float = Field(default=0.0, ge=0.0, lt=1.0,
                                  description="PyTorch/MindSpore `dropout`: drop each layer's output but the last")
+    form: Form = Field(default="layer", description="layer, or cell: one step per call, driven by a loop over time")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -85,6 +91,17 @@ class LayerSpec(BaseModel):
     def _consistent(self) -> "LayerSpec":
         if self.go_backwards and self.bidirectional:
             raise ValueError("go_backwards with bidirectional=True is not modelled; use one or the other")
+        if self.form == "cell":
+            # A cell is one step of one layer in one direction; the user's loop runs it forward over time.
+            # (Sequence lengths are refused by Problem.validated: the loop has no padding mechanism.)
+            for field, value, allowed in (("num_layers", self.num_layers, 1), ("bidirectional", self.bidirectional, False),
+                                          ("go_backwards", self.go_backwards, False),
+                                          ("input_dropout", self.input_dropout, 0.0),
+                                          ("recurrent_dropout", self.recurrent_dropout, 0.0),
+                                          ("layer_dropout", self.layer_dropout, 0.0)):
+                if value != allowed:
+                    raise ValueError(f"a cell (form: cell) is one step of one layer in one direction without "
+                                     f"dropout; {field} must be {allowed!r} (got {value!r})")
         if self.weight_count() > MAX_PROBLEM_NUMBERS:
             raise ValueError(f"the weights alone would hold {self.weight_count():,} numbers; at most "
                              f"{MAX_PROBLEM_NUMBERS:,} (make hidden_size, input_size or num_layers smaller)")
@@ -117,6 +134,12 @@ class LayerSpec(BaseModel):
                             f"{MAX_PROBLEM_NUMBERS:,} (make the problem smaller)", where=where)
 
     @property
+    def api(self) -> str:
+        """The API this spec stands for: the op's name for a layer (``gru``), with ``_cell`` for its cell
+        (``gru_cell``). Adapters' tables and case files (``page.op``) are keyed by it."""
+        return self.op + (CELL_SUFFIX if self.form == "cell" else "")
+
+    @property
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
 
@@ -141,25 +164,42 @@ class LayerSpec(BaseModel):
               strict: bool = False) -> "LayerSpec":
         """Validate ``data`` (a mapping) into the spec of its op; errors name the field and ``where``.
 
-        The op is ``data["op"]``, else ``op`` (the op of the page a case belongs to), else LSTM. With
-        ``strict``, no value is converted (``true`` is not taken as 1, nor ``"4"`` as 4): how case files are read.
+        The op is ``data["op"]``, else ``op`` (the op of the page a case belongs to), else LSTM. ``op`` may name
+        an op's cell (``gru_cell``): the spec is then of that op with ``form: cell`` unless ``data`` says otherwise.
+        With ``strict``, no value is converted (``true`` is not taken as 1, nor ``"4"`` as 4): how case files are read.
         """
         if isinstance(data, LayerSpec):
             return data
         if not isinstance(data, dict):
             raise SpecError(f"a layer spec must be a mapping, got {type(data).__name__}", where=where)
-        name = data.get("op", op or "lstm")
+        name, form = split_api(data.get("op", op or "lstm"))
         spec_class = LayerSpec.by_op.get(name)
         if spec_class is None:
             raise SpecError(f"unknown op {name!r}; known: {', '.join(LayerSpec.by_op)}", field="spec.op", where=where)
         try:
-            return spec_class.model_validate({**data, "op": name}, strict=strict)
+            return spec_class.model_validate({"form": form, **data, "op": name}, strict=strict)
         except ValidationError as exc:
             raise spec_error_from_validation(exc, where=where, prefix="spec") from None
 
     def replace(self, **changes: Any) -> "LayerSpec":
         """A copy with ``changes`` applied and validated again (the op stays unless ``op`` is changed)."""
         return LayerSpec.parse({**self.model_dump(), **changes})
+
+
+def split_api(name: str) -> tuple[str, Form]:
+    """``gru_cell`` -> (``gru``, ``cell``); ``gru`` -> (``gru``, ``layer``). The op is not checked here."""
+    if isinstance(name, str) and name.endswith(CELL_SUFFIX):
+        return name[: -len(CELL_SUFFIX)], "cell"
+    return name, "layer"
+
+
+def spec_class(api: str) -> type[LayerSpec]:
+    """The spec class of an API name (an op, or an op's cell); KeyError lists the known ones."""
+    name, _ = split_api(api)
+    try:
+        return LayerSpec.by_op[name]
+    except KeyError:
+        raise KeyError(f"unknown op {api!r}; known: {', '.join(LayerSpec.by_op)}") from None
 
 
 def spec_error_from_validation(exc: ValidationError, *, where: str | None, prefix: str = "") -> SpecError:

@@ -5,6 +5,7 @@ import pytest
 from mapping.adapters import get_adapter, missing_reason
 from mapping.frameworks import NAMES
 from mapping.grid import grid_specs, spec_id
+from mapping.ops import APIS
 
 
 def adapter_or_skip(name: str):
@@ -20,6 +21,8 @@ def framework_params(names=NAMES) -> list:
     return [pytest.param(n, marks=getattr(pytest.mark, n)) for n in names]
 
 
-#: (framework, spec) over the adapter grid, with readable ids and framework markers.
-GRID_PARAMS = [pytest.param(name, spec, id=f"{name}-{spec_id(spec)}", marks=getattr(pytest.mark, name))
-               for name in NAMES for spec in grid_specs()]
+def grid_params(profile: str = "ci") -> list:
+    """(framework, spec) over the adapter grid of every API (mapping.grid: ``ci`` is the default selection,
+    ``full`` what ``--grid full`` runs), with readable ids and framework markers."""
+    return [pytest.param(name, spec, id=f"{name}-{spec_id(spec)}", marks=getattr(pytest.mark, name))
+            for name in NAMES for api in APIS for spec in grid_specs(op=api, profile=profile)]

@@ -1,19 +1,21 @@
-"""Every installed adapter against the float64 reference over the grid (see mapping/grid.py).
+"""Every installed adapter against the float64 reference over the grid (see mapping/grid.py), for every API: LSTM,
+GRU, RNN and their cells.
 
 One test item per framework and spec; each builds the model once and runs the eight input variants
 (batch 1/3, steps 1/7, zero or given initial state). Tolerances come from mapping/tolerances.yaml,
-where each is written next to the error measured over this grid.
+where each is written next to the error measured over the full grid. ``--grid full`` runs every API's whole
+grid (the default: LSTM's whole grid and a pairwise subset of the others', see mapping.grid).
 """
 
 import numpy as np
 import pytest
-from support import GRID_PARAMS, adapter_or_skip, framework_params
+from support import adapter_or_skip, framework_params
 
 from mapping.compare import compare_results, mismatches
 from mapping.grid import check_spec
 from mapping.problem import Problem
 from mapping.spec import LayerSpec
-from mapping.tolerances import tolerance
+from mapping.tolerances import forward_tolerance, tolerance
 from mapping.weights import random_inputs, random_state, random_weights
 
 
@@ -23,42 +25,51 @@ def lstm(**fields) -> LayerSpec:
 
 
 
-@pytest.mark.parametrize("framework, spec", GRID_PARAMS)
-def test_grid_against_reference(framework, spec):
+def test_grid_against_reference(framework, grid_spec):
+    spec = grid_spec
     adapter = adapter_or_skip(framework)
     reason = adapter.unsupported_reason(spec)
     if reason:
         pytest.skip(reason)
     failures = []
-    for label, figures in check_spec(adapter, spec, tolerance(framework, spec.dtype)):
+    for label, figures in check_spec(adapter, spec, tolerance(framework, spec.dtype, spec.api)):
         failures += [f"{label}: {line}" for line in mismatches(figures)]
     assert not failures, "\n".join(failures)
 
 
 @pytest.mark.parametrize("framework", framework_params())
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_lengths_real_steps_and_final_states(framework, bidirectional):
+@pytest.mark.parametrize("op", ["lstm", "gru", "rnn"])
+def test_lengths_real_steps_and_final_states(framework, bidirectional, op):
     adapter = adapter_or_skip(framework)
-    spec = lstm(input_size=3, hidden_size=4, num_layers=2, bidirectional=bidirectional)
+    spec = LayerSpec.parse(dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=bidirectional), op=op)
     problem = Problem(spec, random_weights(spec), random_inputs(spec, 3, 6), random_state(spec, 3), np.array([6, 1, 4]))
-    figures = compare_results(adapter.forward(problem), problem.reference(), tolerance(framework, "float32"),
-                              problem.output_mask())
+    figures = compare_results(adapter.forward(problem), problem.reference(),
+                              forward_tolerance(framework, "float32", True, op), problem.output_mask())
     assert not mismatches(figures), mismatches(figures)
 
 
+EXPORT_SPECS = {"lstm": dict(num_layers=2, bidirectional=True), "gru": dict(num_layers=2, bidirectional=True),
+                "rnn": dict(num_layers=2, bidirectional=True, activation="relu"), "lstm_cell": {}, "gru_cell": {},
+                "rnn_cell": {}}
+
+
 @pytest.mark.parametrize("framework", framework_params())
+@pytest.mark.parametrize("api", list(EXPORT_SPECS))
 @pytest.mark.parametrize("bias", [True, False])
-def test_export_round_trip_through_framework(framework, bias):
+def test_export_round_trip_through_framework(framework, api, bias):
     adapter = adapter_or_skip(framework)
-    spec = lstm(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, bias=bias)
+    spec = LayerSpec.parse(dict(input_size=3, hidden_size=4, bias=bias, **EXPORT_SPECS[api]), op=api)
     w = random_weights(spec)
     back = adapter.export_weights(adapter.build(spec, w), spec)
-    # float32 storage rounds; Keras folds the biases (b_hh comes back zero, the sum is kept)
+    # float32 storage rounds; Keras folds the biases where they only add (b_hh comes back zero, the sum is kept)
     for key in w.keys():
         np.testing.assert_allclose(back[key].w_ih, w[key].w_ih, atol=1e-7)
         np.testing.assert_allclose(back[key].w_hh, w[key].w_hh, atol=1e-7)
         if bias:
             np.testing.assert_allclose(back[key].b_ih + back[key].b_hh, w[key].b_ih + w[key].b_hh, atol=1e-6)
+            if api.startswith("gru"):  # the reset gate multiplies b_hn: every framework keeps both GRU biases
+                np.testing.assert_allclose(back[key].b_hh, w[key].b_hh, atol=1e-7)
         else:
             assert back[key].b_ih is None and back[key].b_hh is None
 

@@ -389,3 +389,23 @@ def test_each_seed_is_fully_covered_by_the_real_case_files(number):
     assert report.case_file.path in listing
     assert [r.label for r in report.coverage.uncovered] == [] and [c.row for c in report.coverage.orphaned] == []
     assert report.exit_code == audit.FULL_COVERAGE
+
+
+# --- the recurrent family's pages (../shared/pages) against the real case files ------------------
+
+FAMILY = REPO.parent / "shared" / "pages"
+#: Rows of each page's table (see ../shared/pages/README.md): 38 in all, in English and in Chinese.
+FAMILY_ROWS = {"GRU": 10, "RNN": 11, "LSTMCell": 6, "GRUCell": 5, "RNNCell": 6}
+
+
+@pytest.mark.parametrize("language", ["en", "zh_cn"])
+@pytest.mark.parametrize("op", list(FAMILY_ROWS))
+def test_family_page_is_fully_covered_by_its_case_file(op, language):
+    path = FAMILY / f"pytorch_diff_{op}.{language}.md"
+    if not path.is_file():
+        pytest.skip(f"page copy not found at {path}")
+    report = audit.audit_page(path, audit.index_case_files(REAL_CASES))
+    assert report.case_file.path.name == f"pytorch_{op.lower()}_master.yaml"
+    assert len(report.page.rows) == FAMILY_ROWS[op]
+    assert not report.coverage.uncovered and not report.coverage.orphaned
+    assert report.exit_code == audit.FULL_COVERAGE

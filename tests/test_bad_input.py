@@ -764,12 +764,12 @@ def test_conformance_error_empty_selection_replaces_nothing(tmp_path):
 
 def test_conformance_accepted_user_marker_narrows_each_family(tmp_path):
     needs_torch()
-    done, results, report = conformance_run(tmp_path, "-m", "torch", "-k", "Parameter and 1 and input_size")
+    done, results, report = conformance_run(tmp_path, "-m", "torch", "-k", "Parameter and 1 and input_size and lstm_r2")
     assert done.returncode == 0, done.stdout + done.stderr
     written = ResultsFile.read(results)
     assert {(r.page, r.row, r.framework) for r in written.results} == {("pytorch-lstm-r2-3", "Parameter 1", "torch")}
     assert written.run.complete is True and written.run.selection == ["-m", "torch", "-k",
-                                                                      "Parameter and 1 and input_size"]
+                                                                      "Parameter and 1 and input_size and lstm_r2"]
     assert "Traceback" not in done.stdout + done.stderr and report.is_file()
 
 

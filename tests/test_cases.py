@@ -10,6 +10,7 @@ from mapping.cases import CaseFileError, case_files, load_case_file
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "cases"
 SEEDS = ROOT.parent / "shared" / "seeds"
+PAGES = ROOT.parent / "shared" / "pages"  # the recurrent family's pages (GRU, RNN and the cells)
 
 #: Row ids of each page, read off the pages themselves (see ../shared/seeds/README.md).
 EXPECTED_ROWS = {
@@ -18,7 +19,19 @@ EXPECTED_ROWS = {
                              "output/hn/cn", "Code example"],
     "pytorch-lstm-r2-3": [f"Parameter {i}" for i in range(1, 9)] + [f"Input {i}" for i in range(1, 5)]
     + ["Code example"],
+    "pytorch-gru-master": [f"Parameter {i}" for i in range(1, 8)] + [f"Input {i}" for i in range(1, 4)]
+    + ["Code example"],
+    "pytorch-rnn-master": [f"Parameter {i}" for i in range(1, 9)] + [f"Input {i}" for i in range(1, 4)]
+    + ["Code example 1"],
+    "pytorch-lstmcell-master": [f"Parameter {i}" for i in range(1, 4)] + [f"Input {i}" for i in range(1, 4)]
+    + ["Return value (prose)", "Code example 1", "Code example 2"],
+    "pytorch-grucell-master": [f"Parameter {i}" for i in range(1, 4)] + [f"Input {i}" for i in range(1, 3)]
+    + ["Code example 1"],
+    "pytorch-rnncell-master": [f"Parameter {i}" for i in range(1, 5)] + [f"Input {i}" for i in range(1, 3)]
+    + ["Code example 1"],
 }
+#: Code examples and prose claims per page (cases that are not table rows).
+EXTRA_CASES = {"pytorch-lstmcell-master": 3}
 
 
 def test_every_row_has_exactly_one_case():
@@ -33,7 +46,8 @@ def test_every_row_has_exactly_one_case():
         assert len(rows) == len(set(rows))
         assert len([r for r in rows if r not in cf.page.example_rows]) == cf.page.renderings[0].rows
     assert seen == EXPECTED_ROWS
-    assert sum(len(r) - 1 for r in seen.values()) == 50
+    # 50 LSTM table rows, and the 38 of the GRU, RNN, LSTMCell, GRUCell and RNNCell pages
+    assert sum(len(r) - EXTRA_CASES.get(page, 1) for page, r in seen.items()) == 50 + 38
 
 
 def test_rows_exist_on_the_seed_pages():
@@ -43,7 +57,10 @@ def test_rows_exist_on_the_seed_pages():
         cf = load_case_file(path)
         if cf.page.kind != "mapping_page":
             continue
-        text = " ".join((SEEDS / r.seed).read_text(encoding="utf-8") for r in cf.page.renderings)
+        copies = [SEEDS / r.seed if (SEEDS / r.seed).is_file() else PAGES / r.seed for r in cf.page.renderings]
+        if not all(p.is_file() for p in copies):
+            pytest.skip(f"a copy of {cf.page.title} is not here")
+        text = " ".join(p.read_text(encoding="utf-8") for p in copies)
         for case in cf.cases:
             if case.row in cf.page.example_rows:
                 continue
@@ -153,3 +170,17 @@ def test_results_file_records_passes_and_crashes(pytester, monkeypatch):
     assert "covers the installed version" in results["demo-crash"]["message"]
     assert "crash.yaml:11: case 'Parameter 1' on torch" in results["demo-crash"]["message"]
     assert "Traceback" not in result.stdout.str()
+
+
+def test_example_values_must_have_the_stated_shape():
+    from pydantic import ValidationError
+
+    from mapping.checks.examples import ExampleSide
+
+    side = ExampleSide(spec={}, input=[1, 2], input_values=[[3.0, 4.0]], state=[1, 3], state_values=[[1.0, 2.0, 3.0]])
+    x, state = side.arrays(("h",))
+    assert x.tolist() == [[3.0, 4.0]] and state[0].tolist() == [[1.0, 2.0, 3.0]]
+    with pytest.raises(ValidationError, match="input_values: finite numbers of shape \\[1, 2\\]"):
+        ExampleSide(spec={}, input=[1, 2], input_values=[[3.0, 4.0, 5.0]])
+    with pytest.raises(ValidationError, match="state_values: not a nested list of numbers"):
+        ExampleSide(spec={}, input=[1, 2], state=[1, 3], state_values=[["a", 2.0, 3.0]])

@@ -18,8 +18,8 @@ from support import adapter_or_skip
 from mapping.diagnose import diagnose
 from mapping.diagnose.hypotheses import gate_order_text
 from mapping.faults import FAULTS
-from mapping.ops.lstm import LSTMSpec
 from mapping.problem import Problem, RunResult
+from mapping.spec import LayerSpec
 from mapping.weights import (
     CanonicalWeights,
     random_inputs,
@@ -35,8 +35,8 @@ def lstm_result(output, h_n, c_n) -> RunResult:
     return RunResult(output, {"h_n": h_n, "c_n": c_n})
 
 
-def problem(state=False, lengths=None, batch=3, steps=5, **spec_fields) -> Problem:
-    spec = LSTMSpec(input_size=3, hidden_size=4, **spec_fields)
+def problem(state=False, lengths=None, batch=3, steps=5, op="lstm", **spec_fields) -> Problem:
+    spec = LayerSpec.parse(dict(input_size=3, hidden_size=4, **spec_fields), op=op)
     return Problem(spec, random_weights(spec, seed=0), random_inputs(spec, batch, steps, seed=1),
                    random_state(spec, batch, seed=2) if state else None,
                    None if lengths is None else np.asarray(lengths))
@@ -140,11 +140,10 @@ def test_shape_mismatch_and_match():
 # --- the injected faults, through the real adapters ---------------------------------------------------
 
 
-def _tolerance(framework: str, dtype: str, padded: bool) -> float:
+def _tolerance(framework: str, dtype: str, padded: bool, op: str = "lstm") -> float:
     from mapping import tolerances
 
-    forward = getattr(tolerances, "forward_tolerance", None)  # padded paths may have their own entry
-    return forward(framework, dtype, padded) if forward else tolerances.tolerance(framework, dtype)
+    return tolerances.forward_tolerance(framework, dtype, padded, op)  # padded paths may have their own entry
 
 
 DIAGNOSABLE = [(f, fw) for f in FAULTS if f.demo is not None for fw in f.frameworks]
@@ -157,7 +156,7 @@ def test_diagnosis_names_the_injected_fault(fault, framework):
     adapter = adapter_or_skip(framework)
     demo = fault.demo
     p = problem(state=demo.state, lengths=demo.lengths, batch=demo.batch, steps=demo.steps, **demo.spec)
-    tol = _tolerance(framework, p.spec.dtype, p.lengths is not None)
+    tol = _tolerance(framework, p.spec.dtype, p.lengths is not None, p.spec.api)
     with fault.apply():
         actual = adapter.forward(p)
     expected = p.reference()

@@ -10,7 +10,7 @@ grid by ``python -m mapping.measure_gradients``.
 
 import numpy as np
 import pytest
-from support import GRID_PARAMS, adapter_or_skip, framework_params
+from support import adapter_or_skip, framework_params
 
 from mapping.adapters import missing_reason
 from mapping.compare import field_figures, mismatches
@@ -40,13 +40,13 @@ def _torch_single_thread():
 FRAMEWORKS = framework_params()
 
 
-@pytest.mark.parametrize("framework, spec", GRID_PARAMS)
-def test_gradients_over_grid_against_reference(framework, spec):
+def test_gradients_over_grid_against_reference(framework, grid_spec):
+    spec = grid_spec
     adapter = adapter_or_skip(framework)
     reason = adapter.unsupported_reason(spec)
     if reason:
         pytest.skip(reason)
-    tol = gradient_tolerance(framework, spec.dtype)
+    tol = gradient_tolerance(framework, spec.dtype, op=spec.api)
     failures = []
     for label, name, actual, expected in gradient_pairs(adapter, spec):
         failures += [f"{label}: {line}" for line in mismatches([field_figures(name, actual, expected, tol)])]

@@ -88,10 +88,24 @@ class ReferenceAdapter:
     def export_weights(self, model, spec):
         return model.weights
 
+    def call_form(self, model, *args, **kwargs):
+        """The nesting a real framework returns: a cell its new states, a layer (output, final state(s))."""
+        from mapping.adapters.base import describe
+
+        out = self.call_native(model, *args, **kwargs)
+        return describe(tuple(out) if model.spec.form == "cell" else (out[0], tuple(out[1:])))
+
     def call_native(self, model, *args, **kwargs):
         """The layer called as a user calls it: input first (positionally or by keyword), then the state."""
         args = list(args) + list(kwargs.values())
         x, state = args[0], (args[1] if len(args) > 1 else None)
+        if model.spec.form == "cell":  # one step: (batch, features) in, the new state(s) out, each (batch, hidden)
+            states = state if isinstance(state, (tuple, list)) else (state,)
+            spec = model.spec.replace(batch_first=False)
+            r = self.run(SimpleNamespace(spec=spec, weights=model.weights),
+                         Problem(spec, model.weights, np.asarray(x, dtype=np.float64)[None],
+                                 tuple(np.asarray(s, dtype=np.float64)[None] for s in states)))
+            return [v[0] for v in r.states.values()]
         r = self.run(model, Problem(model.spec, model.weights, np.asarray(x, dtype=np.float64), state))
         return [r.output, *r.states.values()]
 
@@ -105,7 +119,7 @@ def run(check: str, args: dict, adapter, framework: str = "torch"):
 def test_every_check_of_the_vocabulary_is_tested_here():
     tested = {"renamed_parameter", "absent_same_default", "renamed_call_argument", "feature_without_counterpart",
               "default_layout", "padding_semantics", "recipe", "dropout_structure", "dropout_statistics",
-              "code_example", "initializer", "regularizer", "constraint"}
+              "code_example", "initializer", "regularizer", "constraint", "return_form"}
     assert set(CHECKS) == tested
 
 
@@ -416,6 +430,13 @@ EXAMPLE = {"side": {"torch": {"spec": {"input_size": 3, "hidden_size": 4}, "inpu
 
 
 class FailingCall(ReferenceAdapter):
+    def call_form(self, model, *args, **kwargs):
+        """The nesting a real framework returns: a cell its new states, a layer (output, final state(s))."""
+        from mapping.adapters.base import describe
+
+        out = self.call_native(model, *args, **kwargs)
+        return describe(tuple(out) if model.spec.form == "cell" else (out[0], tuple(out[1:])))
+
     def call_native(self, model, *args, **kwargs):
         raise IndexError("index 1 is out of bounds")
 
@@ -502,3 +523,50 @@ def test_constraint_both_ways_on_mindspore(target):
 
     with mock.patch.object(type(adapter), "export_weights", export_twice_off):
         assert CHECKS["constraint"].run({"target": target}, CheckContext("mindspore")).verdict == Verdict.DIVERGES
+
+
+# --- the recurrent family's checks: the state argument, cells' examples, return forms ----------------------
+
+
+def test_renamed_call_argument_for_the_state_both_ways():
+    args = {"names": {"torch": "hx"}, "argument": "state"}
+    assert run("renamed_call_argument", args, ReferenceAdapter()).verdict == Verdict.EQUIVALENT
+    assert run("renamed_call_argument", args, ReferenceAdapter(shifted)).verdict == Verdict.DIVERGES
+    wrong_name = {"names": {"torch": "h_0"}, "argument": "state"}
+    outcome = run("renamed_call_argument", wrong_name, ReferenceAdapter())
+    assert outcome.verdict == Verdict.DIVERGES and any("the second argument is 'hx'" in d for d in outcome.details)
+
+
+def _on_cell(check, args, adapter):
+    ctx = CheckContext("torch", op="lstm_cell")
+    ctx.__dict__["adapter"] = adapter
+    return CHECKS[check].run(args, ctx)
+
+
+CELL_EXAMPLE = {"side": {"torch": {"spec": {"input_size": 3, "hidden_size": 4}, "input": [5, 2, 3], "state": [2, 4],
+                                   "state_fill": 1.0, "loop": "carry"}},
+                "claimed": {"torch": {"output": [2, 4], "h": [2, 4], "c": [2, 4]}}}
+
+
+def test_cell_example_loops_both_ways():
+    assert _on_cell("code_example", CELL_EXAMPLE, ReferenceAdapter()).verdict == Verdict.EQUIVALENT
+    assert _on_cell("code_example", CELL_EXAMPLE, ReferenceAdapter(shifted)).verdict == Verdict.DIVERGES
+    fixed = {**CELL_EXAMPLE, "side": {"torch": {**CELL_EXAMPLE["side"]["torch"], "loop": "fixed"}}}
+    outcome = _on_cell("code_example", fixed, ReferenceAdapter())  # a loop that never carries its state
+    assert outcome.verdict == Verdict.DIVERGES and any("starts again from the initial state" in d
+                                                       for d in outcome.details)
+    wrong_claim = {**CELL_EXAMPLE, "claimed": {"torch": {"output": [2, 4], "c": [2, 5]}}}
+    assert _on_cell("code_example", wrong_claim, ReferenceAdapter()).verdict == Verdict.DIVERGES
+
+
+def test_return_form_both_ways():
+    pair = "(tensor (2, 4), tensor (2, 4))"
+    same = {"forms": {"torch": pair, "mindspore": pair}, "counterpart": {"torch": "mindspore"}}
+    assert _on_cell("return_form", {**same, "claimed_differ": False}, ReferenceAdapter()).verdict == Verdict.EQUIVALENT
+    assert _on_cell("return_form", {**same, "claimed_differ": True}, ReferenceAdapter()).verdict == Verdict.DIVERGES
+    other = {"forms": {"torch": pair, "mindspore": "tensor (2, 4)"}, "counterpart": {"torch": "mindspore"},
+             "claimed_differ": True}
+    assert _on_cell("return_form", other, ReferenceAdapter()).verdict == Verdict.EQUIVALENT
+    recorded_wrong = {"forms": {"torch": "tensor (2, 4)", "mindspore": pair}, "counterpart": {"torch": "mindspore"},
+                      "claimed_differ": True}
+    assert _on_cell("return_form", recorded_wrong, ReferenceAdapter()).problems

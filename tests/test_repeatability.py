@@ -69,7 +69,7 @@ def _hex(v):
 def fingerprint(path: str, row: str, framework: str) -> dict:
     cf = load_cached(str(ROOT / path))
     case = next(c for c in cf.cases if c.row == row)
-    o = run_case(case, framework)
+    o = run_case(case, framework, cf.page.op)
     return {"verdict": o.verdict.value, "max_abs": _hex(o.max_abs), "max_rel": _hex(o.max_rel),
             "within": _hex(o.within), "tolerance": _hex(o.tolerance), "details": list(o.details),
             "problems": list(o.problems), "diagnoses": list(getattr(o, "diagnoses", []))}

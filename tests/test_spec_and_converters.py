@@ -1,4 +1,5 @@
-"""Spec validation errors, canonical weights and the weight converters (no framework needed)."""
+"""Spec validation errors, canonical weights and the weight converters of every op, layers and cells (no framework
+needed)."""
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from mapping import converters
 from mapping.errors import SpecError, Unsupported
 from mapping.ops.lstm import LSTMSpec
 from mapping.problem import Problem
+from mapping.spec import LayerSpec
 from mapping.weights import random_inputs, random_weights
 
 
@@ -107,3 +109,63 @@ def test_random_weights_deterministic():
     spec = SPECS[1]
     assert random_weights(spec, seed=9).allclose(random_weights(spec, seed=9))
     assert not random_weights(spec, seed=9).allclose(random_weights(spec, seed=10))
+
+
+# --- GRU and RNN, layers and cells -------------------------------------------------------------------------
+
+def spec_of(api: str, **fields) -> LayerSpec:
+    return LayerSpec.parse({"input_size": 3, "hidden_size": 4, **fields}, op=api)
+
+
+OTHER_SPECS = [spec_of("gru"), spec_of("gru", num_layers=2, bidirectional=True), spec_of("gru", bias=False),
+               spec_of("rnn", num_layers=2, bidirectional=True), spec_of("rnn", activation="relu", bias=False),
+               spec_of("lstm_cell"), spec_of("gru_cell"), spec_of("rnn_cell", bias=False)]
+
+
+@pytest.mark.parametrize("spec", OTHER_SPECS, ids=lambda s: f"{s.api}-{s.num_layers}-{s.bidirectional}-{s.bias}")
+def test_other_ops_round_trip_exactly_through_torch_and_mindspore(spec):
+    w = random_weights(spec, seed=3)
+    assert converters.from_torch(spec, converters.to_torch(w)).allclose(w)
+    assert converters.from_mindspore(spec, converters.to_mindspore(w)).allclose(w)
+    names = list(converters.to_torch(w))
+    assert names == converters.native_names(spec)
+    if spec.form == "cell":  # torch.nn.GRUCell, mindspore.nn.GRUCell: bare names
+        assert names == ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if spec.bias else [])
+
+
+def test_gru_keras_layout_orders_z_r_h_and_keeps_both_biases_with_reset_after():
+    spec = spec_of("gru")
+    w = random_weights(spec, seed=4)
+    kernel, recurrent, bias = converters.to_keras(w)[0, 0]
+    h = spec.hidden_size
+    assert kernel.shape == (3, 3 * h) and recurrent.shape == (h, 3 * h) and bias.shape == (2, 3 * h)
+    cell = w[0, 0]
+    np.testing.assert_array_equal(kernel[:, :h], cell.w_ih[h:2 * h].T)  # Keras z = canonical z (2nd block)
+    np.testing.assert_array_equal(kernel[:, h:2 * h], cell.w_ih[:h].T)  # Keras r = canonical r (1st block)
+    np.testing.assert_array_equal(recurrent[:, 2 * h:], cell.w_hh[2 * h:].T)  # h = n
+    np.testing.assert_array_equal(bias[0, :h], cell.b_ih[h:2 * h])
+    np.testing.assert_array_equal(bias[1, 2 * h:], cell.b_hh[2 * h:])
+    # exact both ways: the reset gate multiplies b_hn, so nothing is folded
+    assert converters.from_keras(spec, converters.to_keras(w)).allclose(w)
+
+
+@pytest.mark.parametrize("spec", [spec_of("gru", reset_after=False), spec_of("rnn"), spec_of("gru_cell", reset_after=False)],
+                         ids=lambda s: s.api)
+def test_keras_folds_the_biases_where_they_only_add(spec):
+    w = random_weights(spec, seed=5)
+    keras = converters.to_keras(w)
+    assert keras[0, 0][2].shape == (len(spec.GATES) * spec.hidden_size,)
+    back = converters.from_keras(spec, keras)
+    again = converters.to_keras(back)
+    for a, b in zip(keras[0, 0], again[0, 0]):
+        np.testing.assert_array_equal(a, b)
+    x = random_inputs(spec, 2, 3)
+    np.testing.assert_allclose(Problem(spec, back, x).reference().output, Problem(spec, w, x).reference().output,
+                               atol=1e-14)
+
+
+def test_gru_without_reset_after_has_no_torch_or_mindspore_layout():
+    w = random_weights(spec_of("gru", reset_after=False))
+    for convert in (converters.to_torch, converters.to_mindspore):
+        with pytest.raises(Unsupported, match="reset_after"):
+            convert(w)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
@@ -27,6 +28,29 @@ from ..spec import LayerSpec
 from ..weights import CanonicalWeights
 
 
+@dataclass(frozen=True)
+class NativeClass:
+    """The class a framework offers for one API (an op, or its cell), and what of the spec it cannot change."""
+
+    #: The class's name in the framework's module (``GRU``, ``GRUCell``, ``SimpleRNN``).
+    name: str
+    #: Spec field -> the only value the class computes (PyTorch's GRU has its reset gate after the product).
+    fixed: dict[str, Any] = field(default_factory=dict)
+    #: Spec field -> the values the class's parameter for it accepts (PyTorch's RNN: tanh or relu).
+    choices: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def refusal(self, spec: LayerSpec, module: str) -> str | None:
+        """Why ``module.<name>`` cannot compute ``spec``, or None."""
+        for spec_field, value in self.fixed.items():
+            if getattr(spec, spec_field) != value:
+                return f"{module}.{self.name} has {spec_field} fixed to {value!r} (got {getattr(spec, spec_field)!r})"
+        for spec_field, values in self.choices.items():
+            if getattr(spec, spec_field) not in values:
+                return (f"{module}.{self.name} takes {spec_field} in {', '.join(map(repr, values))} "
+                        f"(got {getattr(spec, spec_field)!r})")
+        return None
+
+
 class Adapter(ABC):
     """Builds one framework's recurrent layer from a spec and canonical weights, and runs it."""
 
@@ -36,7 +60,8 @@ class Adapter(ABC):
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
     #: How a user of this framework feeds a right-padded batch (named in reports and details).
     length_mechanism: ClassVar[str]
-    #: Per op: spec field -> the framework's constructor parameter for it (what a page's row names).
+    #: Per API (an op, ``gru``, or its cell, ``gru_cell``): spec field -> the framework's constructor parameter for
+    #: it (what a page's row names).
     parameters: ClassVar[dict[str, dict[str, str]]]
 
     @property
@@ -56,11 +81,11 @@ class Adapter(ABC):
         """Why this framework cannot build ``spec`` natively, or None if it can."""
         if spec.dtype not in self.dtypes:
             return f"{self.label} {spec.op.upper()} does not run in {spec.dtype} here"
-        if spec.op not in self.parameters:
-            return f"{self.label}: no adapter for the {spec.op} op"
-        for field in ("input_dropout", "recurrent_dropout", "layer_dropout"):
-            if getattr(spec, field) and field not in self.parameters[spec.op]:
-                return f"{self.label} {spec.op.upper()} has no counterpart of {field}"
+        if spec.api not in self.parameters:
+            return f"{self.label}: no adapter for {spec.api}"
+        for name in ("input_dropout", "recurrent_dropout", "layer_dropout"):
+            if getattr(spec, name) and name not in self.parameters[spec.api]:
+                return f"{self.label} {spec.op.upper()} has no counterpart of {name}"
         return self._unsupported_reason(spec)
 
     def _unsupported_reason(self, spec: LayerSpec) -> str | None:
@@ -233,6 +258,20 @@ class Adapter(ABC):
         """Assign ``arrays`` to the model's parameters by position, in :meth:`parameters_in_order` order, the way a
         user's positional copy does (each framework's own assignment: its checks, or none)."""
         raise NotImplementedError(f"{self.label}: positional assignment is not implemented by this adapter")
+
+    def call_form(self, layer: Any, *args: Any, **kwargs: Any) -> str:
+        """What one call of a built layer returns, as its user unpacks it: ``(tensor (3, 4), tensor (3, 4))``
+        (see :func:`describe`). Same arguments as :meth:`call_native`."""
+        raise NotImplementedError(f"{self.label}: describing a call's result is not implemented by this adapter")
+
+
+def describe(value: Any) -> str:
+    """The nesting of a call's result, with each tensor's shape: ``(tensor (3, 4), (tensor (1, 3, 4),))``."""
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return f"tensor {tuple(value.shape)}"
+
 
 def flatten(value: Any) -> list:
     """Nested tuples and lists of outputs, flattened in order: ``(out, (h, c))`` -> ``[out, h, c]``."""

@@ -14,7 +14,10 @@ at (see :func:`build_keras_stack`):
   above the first layer with ``go_backwards``, whose output comes in processing order)
   (``(time, batch)`` for Keras 2 with ``time_major=True``, which does not transpose it).
 
-Weights go in through ``set_weights`` after :func:`mapping.converters.to_keras` (one folded bias).
+Weights go in through ``set_weights`` after :func:`mapping.converters.to_keras` (one folded bias; a GRU with
+``reset_after=True`` keeps both biases). The ops are ``LSTM``, ``GRU`` and ``SimpleRNN``; their cells
+(``LSTMCell``, ``GRUCell``, ``SimpleRNNCell``) are one step each, run in the loop over time a user writes
+(``h, states = cell(x_t, states)``).
 """
 
 from __future__ import annotations
@@ -35,15 +38,33 @@ from ..spec import LayerSpec  # noqa: E402
 from ..weights import CanonicalWeights  # noqa: E402
 from .base import Adapter  # noqa: E402
 
-#: Per op: the keras.layers class.
-_OPS: dict[str, str] = {"lstm": "LSTM"}
+#: Per API: the keras.layers class.
+_OPS: dict[str, str] = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN",
+                        "lstm_cell": "LSTMCell", "gru_cell": "GRUCell", "rnn_cell": "SimpleRNNCell"}
+#: Spec fields the stack and the cell set themselves (everything else in an op's table is an op option).
+_STRUCTURE = ("hidden_size", "bias", "go_backwards")
+_DROPOUT = ("input_dropout", "recurrent_dropout")
 
 
 @dataclass
 class KerasStack:
-    """The built stack: one Keras layer (the op's layer, or ``Bidirectional`` around it) per spec layer."""
+    """The built stack: one Keras layer (the op's layer, or ``Bidirectional`` around it) per spec layer; for a
+    cell spec, the one cell."""
 
     layers: list[Any]
+
+
+def build_keras_cell(keras: Any, spec: LayerSpec, options: dict[str, Any]) -> KerasStack:
+    """Construct (without weights) the Keras cell that stands for a cell ``spec``."""
+    cell = getattr(keras.layers, _OPS[spec.api])(units=spec.hidden_size, **options, use_bias=spec.bias,
+                                                 dtype=spec.dtype)
+    cell.build((None, spec.input_size))
+    return KerasStack([cell])
+
+
+def _cell(layer: Any) -> Any:
+    """The cell inside a Keras recurrent layer (a cell is its own)."""
+    return getattr(layer, "cell", layer)
 
 
 def build_keras_stack(keras: Any, spec: LayerSpec, options: dict[str, Any], time_major_arg: bool) -> KerasStack:
@@ -63,7 +84,7 @@ def build_keras_stack(keras: Any, spec: LayerSpec, options: dict[str, Any], time
         )
         if time_major_arg:
             kwargs["time_major"] = not spec.batch_first
-        rnn = getattr(keras.layers, _OPS[spec.op])(**kwargs)
+        rnn = getattr(keras.layers, _OPS[spec.api])(**kwargs)
         if spec.bidirectional:
             rnn = keras.layers.Bidirectional(rnn, merge_mode="concat", dtype=spec.dtype)
         rnn.build((None, None, spec.layer_input_size(layer)))
@@ -86,6 +107,18 @@ class _KerasAdapter(Adapter):
         "lstm": {"hidden_size": "units", "bias": "use_bias", "activation": "activation",
                  "recurrent_activation": "recurrent_activation", "go_backwards": "go_backwards",
                  "input_dropout": "dropout", "recurrent_dropout": "recurrent_dropout"},
+        "gru": {"hidden_size": "units", "bias": "use_bias", "activation": "activation",
+                "recurrent_activation": "recurrent_activation", "reset_after": "reset_after",
+                "go_backwards": "go_backwards", "input_dropout": "dropout", "recurrent_dropout": "recurrent_dropout"},
+        "rnn": {"hidden_size": "units", "bias": "use_bias", "activation": "activation", "go_backwards": "go_backwards",
+                "input_dropout": "dropout", "recurrent_dropout": "recurrent_dropout"},
+        # a cell runs in the user's loop: no go_backwards; its dropout arguments are not driven here (the spec's
+        # cell form has none)
+        "lstm_cell": {"hidden_size": "units", "bias": "use_bias", "activation": "activation",
+                      "recurrent_activation": "recurrent_activation"},
+        "gru_cell": {"hidden_size": "units", "bias": "use_bias", "activation": "activation",
+                     "recurrent_activation": "recurrent_activation", "reset_after": "reset_after"},
+        "rnn_cell": {"hidden_size": "units", "bias": "use_bias", "activation": "activation"},
     }
     #: spec activation name -> this Keras's name for the same function
     activations: dict[str, str]
@@ -126,17 +159,23 @@ class _KerasAdapter(Adapter):
         return f"training={training}"
 
     def _options(self, spec: LayerSpec) -> dict[str, Any]:
-        """The op's own constructor arguments for ``spec``: activations (in this Keras's names) and dropout."""
-        options = {self.parameters[spec.op][f]: self.activations[getattr(spec, f)]
-                   for f in ops.of(spec).activation_fields}
-        for field in ("input_dropout", "recurrent_dropout"):
-            if getattr(spec, field):
-                options[self.parameters[spec.op][field]] = getattr(spec, field)
+        """The op's own constructor arguments for ``spec``: activations (in this Keras's names), the op's own
+        fields (GRU's ``reset_after``) and dropout where it is set."""
+        activation_fields = ops.of(spec).activation_fields
+        options = {}
+        for field, parameter in self.parameters[spec.api].items():
+            value = getattr(spec, field)
+            if field in _STRUCTURE or (field in _DROPOUT and not value):
+                continue
+            options[parameter] = self.activations[value] if field in activation_fields else value
         return options
 
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> KerasStack:
         self.check_supported(spec)
-        stack = build_keras_stack(self.keras(), spec, self._options(spec), self.has_time_major)
+        if spec.form == "cell":
+            stack = build_keras_cell(self.keras(), spec, self._options(spec))
+        else:
+            stack = build_keras_stack(self.keras(), spec, self._options(spec), self.has_time_major)
         per_cell = converters.to_keras(weights)
         for layer, keras_layer in enumerate(stack.layers):
             for direction, rnn in enumerate(_directions(spec, keras_layer)):
@@ -153,6 +192,8 @@ class _KerasAdapter(Adapter):
         import tensorflow as tf
 
         spec = problem.spec
+        if spec.form == "cell":
+            return _cell_loop(stack.layers[0], spec, x, state, training)
         n_states = len(ops.of(spec).states)
         transpose = not spec.batch_first and not self.has_time_major
         if mask is not None:
@@ -218,7 +259,7 @@ class _KerasAdapter(Adapter):
         if problem.initial_state is not None:
             state = [tf.constant(np.ascontiguousarray(s)) for s in problem.initial_state]
         cells = {
-            (layer, direction): rnn.cell
+            (layer, direction): _cell(rnn)
             for layer, keras_layer in enumerate(stack.layers)
             for direction, rnn in enumerate(_directions(spec, keras_layer))
         }
@@ -262,7 +303,7 @@ class _KerasAdapter(Adapter):
                      infer_input: bool = False, **options: Any) -> Any:
         kwargs = dict(units=spec.hidden_size, use_bias=spec.bias, dtype=spec.dtype)
         kwargs.update(options)
-        layer = self.layer_class(spec.op)(**kwargs)
+        layer = self.layer_class(spec.api)(**kwargs)
         if not infer_input:
             layer.build((batch, None, spec.input_size))
         if weights is not None:
@@ -363,6 +404,25 @@ class _KerasAdapter(Adapter):
         out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
         out = out if isinstance(out, (list, tuple)) else [out]
         return [np.asarray(o) for o in out]
+
+
+def _cell_loop(cell: Any, spec: LayerSpec, x: Any, state: list | None, training: bool):
+    """What a user of a Keras cell writes: ``h, states = cell(x_t, states)`` per step, starting from zeros; the
+    outputs stacked along the time axis, each final state as ``(1, batch, size)`` (the stack's convention)."""
+    import tensorflow as tf
+
+    axis = 1 if spec.batch_first else 0
+    batch = x.shape[1 - axis]
+    if state is None:
+        states = [tf.zeros((batch, size), dtype=x.dtype) for size in spec.state_sizes().values()]
+    else:
+        states = [s[0] for s in state]
+    outputs = []
+    for t in range(x.shape[axis]):
+        h, states = cell(x[:, t] if axis == 1 else x[t], states, training=training)
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        outputs.append(h)
+    return tf.stack(outputs, axis=axis), [[s] for s in states]
 
 
 class TfKerasAdapter(_KerasAdapter):

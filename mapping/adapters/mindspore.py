@@ -1,11 +1,17 @@
-"""MindSpore: ``mindspore.nn.LSTM``. PyTorch's parameter names and layout; no projection, fixed activations.
+"""MindSpore: ``mindspore.nn.LSTM``, ``GRU``, ``RNN`` and their cells. PyTorch's parameter names and layout; no
+projection, fixed activations (RNN: tanh or relu).
 
 Runs in PyNative mode on the CPU. Per-sample lengths go in as ``seq_length`` (int32), MindSpore's own
-mechanism for right-padded batches.
+mechanism for right-padded batches. A cell is one step, run in the user's loop over time; unlike PyTorch's, a
+MindSpore cell needs its state at every call (no default of zeros).
+
+On the CPU, ``nn.GRU`` and ``nn.RNN`` always run a Python loop over ``ops`` (``_DynamicRNNBase``), and so do the
+cells: every path but ``nn.LSTM``'s fused kernel uses the approximate CPU ``ops.Tanh`` (see tolerances.yaml).
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -22,17 +28,27 @@ from ..problem import Problem, RunResult  # noqa: E402
 from ..reference import Gradients, Upstream  # noqa: E402
 from ..spec import LayerSpec  # noqa: E402
 from ..weights import CanonicalWeights  # noqa: E402
-from .base import Adapter, flatten  # noqa: E402
+from .base import Adapter, NativeClass, describe, flatten  # noqa: E402
 
 mindspore.set_context(mode=mindspore.PYNATIVE_MODE)
 mindspore.set_device("CPU")
 
 _MS_DTYPES = {"float16": mindspore.float16, "float32": mindspore.float32, "float64": mindspore.float64}
 
-#: Per op: the mindspore.nn class, and the activations it is fixed to (spec field -> value).
-_OPS: dict[str, tuple[str, dict[str, str]]] = {
-    "lstm": ("LSTM", {"activation": "tanh", "recurrent_activation": "sigmoid"}),
+_GATED = {"activation": "tanh", "recurrent_activation": "sigmoid"}
+_ELMAN = {"activation": ("tanh", "relu")}
+#: Per API: the mindspore.nn class and what it fixes (as PyTorch's: GRU's reset gate after the recurrent product).
+_OPS: dict[str, NativeClass] = {
+    "lstm": NativeClass("LSTM", _GATED),
+    "gru": NativeClass("GRU", {**_GATED, "reset_after": True}),
+    "rnn": NativeClass("RNN", choices=_ELMAN),
+    "lstm_cell": NativeClass("LSTMCell", _GATED),
+    "gru_cell": NativeClass("GRUCell", {**_GATED, "reset_after": True}),
+    "rnn_cell": NativeClass("RNNCell", choices=_ELMAN),
 }
+_LAYER = {"input_size": "input_size", "hidden_size": "hidden_size", "num_layers": "num_layers", "bias": "has_bias",
+          "batch_first": "batch_first", "bidirectional": "bidirectional", "layer_dropout": "dropout"}
+_CELL = {"input_size": "input_size", "hidden_size": "hidden_size", "bias": "has_bias"}
 
 
 class MindSporeAdapter(Adapter):
@@ -42,30 +58,47 @@ class MindSporeAdapter(Adapter):
     dtypes = ("float32",)
     length_mechanism = "seq_length"
     parameters = {
-        "lstm": {"input_size": "input_size", "hidden_size": "hidden_size", "num_layers": "num_layers",
-                 "bias": "has_bias", "batch_first": "batch_first", "bidirectional": "bidirectional",
-                 "layer_dropout": "dropout"},
+        "lstm": _LAYER,
+        "gru": _LAYER,
+        "rnn": {**_LAYER, "activation": "nonlinearity"},
+        "lstm_cell": _CELL,
+        "gru_cell": _CELL,
+        "rnn_cell": {**_CELL, "activation": "nonlinearity"},
     }
 
     def _unsupported_reason(self, spec: LayerSpec) -> str | None:
-        cls, fixed = _OPS[spec.op]
-        if any(getattr(spec, field) != value for field, value in fixed.items()):
-            return f"mindspore.nn.{cls} has fixed activations ({', '.join(fixed.values())})"
+        native = _OPS[spec.api]
+        refusal = native.refusal(spec, "mindspore.nn")
+        if refusal:
+            return refusal
         if spec.go_backwards:
-            return f"mindspore.nn.{cls} has no go_backwards (recipe: flip the input in time)"
+            return f"mindspore.nn.{native.name} has no go_backwards (recipe: flip the input in time)"
         if getattr(spec, "proj_size", 0):
-            return f"mindspore.nn.{cls} has no proj_size"
+            return f"mindspore.nn.{native.name} has no proj_size"
         return None
 
     def layer_class(self, op: str) -> type:
-        return getattr(nn, _OPS[op][0])
+        return getattr(nn, _OPS[op].name)
 
     def constructor(self, op: str) -> Callable:
+        if op.endswith("_cell"):
+            return self.layer_class(op).__init__
         from mindspore.nn.layer.rnns import (
-            _RNNBase,  # nn.LSTM.__init__ is (*args, **kwargs)
+            _RNNBase,  # nn.LSTM/GRU/RNN.__init__ are (*args, **kwargs)
         )
 
-        return _RNNBase.__init__
+        if op != "rnn":
+            return _RNNBase.__init__
+        # nn.RNN pops `nonlinearity` from its keyword arguments before calling _RNNBase: keyword only
+        base = inspect.signature(_RNNBase.__init__)
+        params = list(base.parameters.values()) + [
+            inspect.Parameter("nonlinearity", inspect.Parameter.KEYWORD_ONLY, default="tanh")]
+
+        def constructor(*args: Any, **kwargs: Any) -> None:
+            """Stand-in carrying the signature only."""
+
+        constructor.__signature__ = base.replace(parameters=params)  # type: ignore[attr-defined]
+        return constructor
 
     def call(self, op: str) -> Callable:
         return self.layer_class(op).construct
@@ -88,9 +121,7 @@ class MindSporeAdapter(Adapter):
     def mode_text(self, training: bool) -> str:
         return f"set_train({training})"
 
-    def call_native(self, layer: nn.Cell, *args: Any, **kwargs: Any) -> list[np.ndarray]:
-        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
-        dtype); the outputs flattened in order (output, then each final state)."""
+    def _call_raw(self, layer: nn.Cell, *args: Any, **kwargs: Any) -> Any:
         dtype = layer.trainable_params()[0].dtype
 
         def tensor(a):
@@ -98,8 +129,15 @@ class MindSporeAdapter(Adapter):
                 return Tensor(a, dtype=dtype)
             return type(a)(tensor(v) for v in a) if isinstance(a, (tuple, list)) else a
 
-        out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
-        return [t.asnumpy() for t in flatten(out)]
+        return layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
+
+    def call_native(self, layer: nn.Cell, *args: Any, **kwargs: Any) -> list[np.ndarray]:
+        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
+        dtype); the outputs flattened in order (output, then each final state)."""
+        return [t.asnumpy() for t in flatten(self._call_raw(layer, *args, **kwargs))]
+
+    def call_form(self, layer: nn.Cell, *args: Any, **kwargs: Any) -> str:
+        return describe(self._call_raw(layer, *args, **kwargs))
 
     def tensor(self, value: Any, like: Any = None, dtype: str | None = None) -> Any:
         if isinstance(value, (tuple, list)):
@@ -154,9 +192,9 @@ class MindSporeAdapter(Adapter):
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> nn.Cell:
         self.check_supported(spec)
         dtype = _MS_DTYPES[spec.dtype]
-        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]
+        options = {self.parameters[spec.api][f]: getattr(spec, f) for f in self.parameters[spec.api]
                    if f != "layer_dropout"}
-        model = self.layer_class(spec.op)(**options, dtype=dtype)
+        model = self.layer_class(spec.api)(**options, dtype=dtype)
         arrays = converters.to_mindspore(weights)
         params = {p.name: p for p in model.get_parameters()}
         for native_name, arr in arrays.items():
@@ -176,9 +214,9 @@ class MindSporeAdapter(Adapter):
         x = Tensor(problem.x, dtype=dtype)
         hx = None
         if problem.initial_state is not None:
-            hx = _state([Tensor(s, dtype=dtype) for s in problem.initial_state])
-        out, finals = model(x, hx, _seq_length(problem))
-        return RunResult.of(problem.spec, out.asnumpy(), [f.asnumpy() for f in _finals(finals)])
+            hx = [Tensor(s, dtype=dtype) for s in problem.initial_state]
+        out, finals = _forward(model, problem, x, hx)
+        return RunResult.of(problem.spec, out.asnumpy(), [f.asnumpy() for f in finals])
 
     def _gradients(self, model: nn.Cell, problem: Problem, upstream: Upstream) -> Gradients:
         """``mindspore.grad`` over the loss, with respect to the inputs (x, and the initial state when given:
@@ -192,14 +230,13 @@ class MindSporeAdapter(Adapter):
         args = [Tensor(problem.x, dtype=dtype)]
         if problem.initial_state is not None:
             args += [Tensor(s, dtype=dtype) for s in problem.initial_state]
-        seq_length = _seq_length(problem)
         g = {name: Tensor(a, dtype=dtype) for name, a in upstream.fields().items()}
         final_names = ops.of(spec).final_names
 
         def loss_fn(x, *hx):
-            out, finals = model(x, _state(list(hx)) if hx else None, seq_length)
+            out, finals = _forward(model, problem, x, list(hx) if hx else None)
             loss = (out * g["output"]).sum()
-            for name, final in zip(final_names, _finals(finals)):
+            for name, final in zip(final_names, finals):
                 loss = loss + (final * g[name]).sum()
             return loss
 
@@ -219,6 +256,31 @@ class MindSporeAdapter(Adapter):
         arrays = {native: params[_parameter_key(params, native)].asnumpy().astype(np.float64)
                   for native in converters.native_names(spec)}
         return converters.from_mindspore(spec, arrays)
+
+
+def _forward(model: nn.Cell, problem: Problem, x: Tensor, hx: list | None) -> tuple[Tensor, tuple]:
+    """The call users write: ``net(x, hx, seq_length)`` for a layer, the loop over time for a cell. ``hx`` is the
+    initial state in the op's order (or None); the final states come back in the op's order."""
+    if problem.spec.form == "cell":
+        return _cell_loop(model, problem.spec, x, hx)
+    out, finals = model(x, None if hx is None else _state(hx), _seq_length(problem))
+    return out, _finals(finals)
+
+
+def _cell_loop(cell: nn.Cell, spec: LayerSpec, x: Tensor, hx: list | None) -> tuple[Tensor, tuple]:
+    """What a user of ``nn.LSTMCell``/``GRUCell``/``RNNCell`` writes: one call per step, each step's state fed to the
+    next. MindSpore's cells take no default state, so a zero state is passed explicitly at the first step."""
+    axis = 1 if spec.batch_first else 0
+    batch = x.shape[1 - axis]
+    if hx is None:
+        hx = [mindspore.ops.zeros((1, batch, size), x.dtype) for size in spec.state_sizes().values()]
+    state: Any = _state([s[0] for s in hx])
+    outputs = []
+    for t in range(x.shape[axis]):
+        state = cell(x[:, t] if axis == 1 else x[t], state)
+        outputs.append(state[0] if isinstance(state, tuple) else state)
+    finals = state if isinstance(state, tuple) else (state,)
+    return mindspore.ops.stack(outputs, axis=axis), tuple(f.expand_dims(0) for f in finals)
 
 
 def _seq_length(problem: Problem) -> Tensor | None:

@@ -1,11 +1,14 @@
-"""PyTorch: ``torch.nn.LSTM``. The canonical layout is PyTorch's own, so weights load by name.
+"""PyTorch: ``torch.nn.LSTM``, ``GRU``, ``RNN`` and their cells. The canonical layout is PyTorch's own, so
+weights load by name.
 
 Per-sample lengths go through ``pack_padded_sequence`` (``enforce_sorted=False``), the way PyTorch users
-feed right-padded batches; padded output steps come back as zeros from ``pad_packed_sequence``.
+feed right-padded batches; padded output steps come back as zeros from ``pad_packed_sequence``. A cell
+(``LSTMCell``, ...) is one step: it runs in the loop over time its users write, each step's state fed to the next.
 """
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any, Callable
 
@@ -17,14 +20,42 @@ from ..problem import Problem, RunResult
 from ..reference import Gradients, Upstream
 from ..spec import LayerSpec
 from ..weights import CanonicalWeights
-from .base import Adapter, flatten
+from .base import Adapter, NativeClass, describe, flatten
 
 _TORCH_DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64}
 
-#: Per op: the torch.nn class, and the activations it is fixed to (spec field -> value).
-_OPS: dict[str, tuple[str, dict[str, str]]] = {
-    "lstm": ("LSTM", {"activation": "tanh", "recurrent_activation": "sigmoid"}),
+_GATED = {"activation": "tanh", "recurrent_activation": "sigmoid"}
+_ELMAN = {"activation": ("tanh", "relu")}
+#: Per API: the torch.nn class and what it fixes. GRU (and GRUCell) compute the reset gate after the recurrent
+#: product (Keras's reset_after=True); RNN's nonlinearity is tanh or relu.
+_OPS: dict[str, NativeClass] = {
+    "lstm": NativeClass("LSTM", _GATED),
+    "gru": NativeClass("GRU", {**_GATED, "reset_after": True}),
+    "rnn": NativeClass("RNN", choices=_ELMAN),
+    "lstm_cell": NativeClass("LSTMCell", _GATED),
+    "gru_cell": NativeClass("GRUCell", {**_GATED, "reset_after": True}),
+    "rnn_cell": NativeClass("RNNCell", choices=_ELMAN),
 }
+_LAYER = {"input_size": "input_size", "hidden_size": "hidden_size", "num_layers": "num_layers", "bias": "bias",
+          "batch_first": "batch_first", "bidirectional": "bidirectional"}
+_CELL = {"input_size": "input_size", "hidden_size": "hidden_size", "bias": "bias"}
+
+
+def _layer_constructor(api: str) -> Callable:
+    """A stand-in with the signature of ``torch.nn.<API>``'s constructor: ``nn.LSTM/GRU/RNN.__init__`` are
+    ``(*args, **kwargs)`` around ``RNNBase.__init__``. GRU and RNN refuse ``proj_size``; RNN takes ``nonlinearity``
+    (positionally fourth, after ``num_layers``)."""
+    base = inspect.signature(torch.nn.modules.rnn.RNNBase.__init__)
+    params = [p for p in base.parameters.values() if not (api != "lstm" and p.name == "proj_size")]
+    if api == "rnn":
+        at = [p.name for p in params].index("num_layers") + 1
+        params.insert(at, inspect.Parameter("nonlinearity", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="tanh"))
+
+    def constructor(*args: Any, **kwargs: Any) -> None:
+        """Stand-in carrying the signature only."""
+
+    constructor.__signature__ = base.replace(parameters=params)  # type: ignore[attr-defined]
+    return constructor
 
 
 class TorchAdapter(Adapter):
@@ -34,21 +65,29 @@ class TorchAdapter(Adapter):
         "lstm": {"input_size": "input_size", "hidden_size": "hidden_size", "num_layers": "num_layers",
                  "bias": "bias", "batch_first": "batch_first", "bidirectional": "bidirectional",
                  "proj_size": "proj_size", "layer_dropout": "dropout"},
+        "gru": {**_LAYER, "layer_dropout": "dropout"},
+        "rnn": {**_LAYER, "activation": "nonlinearity", "layer_dropout": "dropout"},
+        "lstm_cell": _CELL,
+        "gru_cell": _CELL,
+        "rnn_cell": {**_CELL, "activation": "nonlinearity"},
     }
 
     def _unsupported_reason(self, spec: LayerSpec) -> str | None:
-        cls, fixed = _OPS[spec.op]
-        if any(getattr(spec, field) != value for field, value in fixed.items()):
-            return f"torch.nn.{cls} has fixed activations ({', '.join(fixed.values())})"
+        native = _OPS[spec.api]
+        refusal = native.refusal(spec, "torch.nn")
+        if refusal:
+            return refusal
         if spec.go_backwards:
-            return f"torch.nn.{cls} has no go_backwards (recipe: flip the input in time)"
+            return f"torch.nn.{native.name} has no go_backwards (recipe: flip the input in time)"
         return None
 
     def layer_class(self, op: str) -> type:
-        return getattr(torch.nn, _OPS[op][0])
+        return getattr(torch.nn, _OPS[op].name)
 
     def constructor(self, op: str) -> Callable:
-        return torch.nn.modules.rnn.RNNBase.__init__  # nn.LSTM.__init__ is (*args, **kwargs)
+        if op.endswith("_cell"):
+            return self.layer_class(op).__init__
+        return _layer_constructor(op)
 
     def call(self, op: str) -> Callable:
         return self.layer_class(op).forward
@@ -56,9 +95,7 @@ class TorchAdapter(Adapter):
     def seed(self, seed: int) -> None:
         torch.manual_seed(seed)
 
-    def call_native(self, layer: torch.nn.Module, *args: Any, **kwargs: Any) -> list[np.ndarray]:
-        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
-        dtype); the outputs flattened in order (output, then each final state)."""
+    def _call_raw(self, layer: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
         dtype = next(layer.parameters()).dtype
 
         def tensor(a):
@@ -67,8 +104,15 @@ class TorchAdapter(Adapter):
             return type(a)(tensor(v) for v in a) if isinstance(a, (tuple, list)) else a
 
         with torch.no_grad():
-            out = layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
-        return [t.numpy() for t in flatten(out)]
+            return layer(*(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()})
+
+    def call_native(self, layer: torch.nn.Module, *args: Any, **kwargs: Any) -> list[np.ndarray]:
+        """Call a built layer as a user does (NumPy arrays, or tuples of them, become tensors of the layer's
+        dtype); the outputs flattened in order (output, then each final state)."""
+        return [t.numpy() for t in flatten(self._call_raw(layer, *args, **kwargs))]
+
+    def call_form(self, layer: torch.nn.Module, *args: Any, **kwargs: Any) -> str:
+        return describe(self._call_raw(layer, *args, **kwargs))
 
     def tensor(self, value: Any, like: Any = None, dtype: str | None = None) -> Any:
         if isinstance(value, (tuple, list)):
@@ -125,11 +169,11 @@ class TorchAdapter(Adapter):
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> torch.nn.Module:
         self.check_supported(spec)
         dtype = _TORCH_DTYPES[spec.dtype]
-        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]}
+        options = {self.parameters[spec.api][f]: getattr(spec, f) for f in self.parameters[spec.api]}
         with warnings.catch_warnings():
             # one layer with dropout: torch warns that its dropout acts between layers only; the checks measure it
             warnings.filterwarnings("ignore", message="dropout option adds dropout after all but last")
-            model = self.layer_class(spec.op)(**options, dtype=dtype)
+            model = self.layer_class(spec.api)(**options, dtype=dtype)
         state = {k: torch.from_numpy(v).to(dtype) for k, v in converters.to_torch(weights).items()}
         model.load_state_dict(state, strict=True)
         return model.eval()
@@ -177,12 +221,14 @@ class TorchAdapter(Adapter):
 
 def _forward(model: torch.nn.Module, problem: Problem, x: torch.Tensor, hx: list | None
              ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-    """The forward call users write: plain, or through a packed sequence when lengths are given.
+    """The forward call users write: plain, or through a packed sequence when lengths are given, or a cell's loop.
 
     ``hx`` is the initial state in the op's order (a tuple for LSTM, one tensor otherwise, as torch takes it);
     the final states come back in the op's order.
     """
     spec = problem.spec
+    if spec.form == "cell":
+        return _cell_loop(model, spec, x, hx)
     state: Any = None if hx is None else (tuple(hx) if len(hx) > 1 else hx[0])
     if problem.lengths is None:
         out, finals = model(x, state)
@@ -194,3 +240,18 @@ def _forward(model: torch.nn.Module, problem: Problem, x: torch.Tensor, hx: list
         out, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=spec.batch_first,
                                                         total_length=problem.steps)
     return out, (tuple(finals) if isinstance(finals, tuple) else (finals,))
+
+
+def _cell_loop(cell: torch.nn.Module, spec: LayerSpec, x: torch.Tensor, hx: list | None
+               ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    """What a user of ``nn.LSTMCell``/``GRUCell``/``RNNCell`` writes: one call per step, each step's state fed to
+    the next (``None`` at the first step means zeros); the outputs stacked along the time axis, the last state
+    returned as ``(1, batch, size)`` like a one-layer layer's."""
+    axis = 1 if spec.batch_first else 0
+    state: Any = None if hx is None else (tuple(s[0] for s in hx) if len(hx) > 1 else hx[0][0])
+    outputs = []
+    for t in range(x.shape[axis]):
+        state = cell(x.select(axis, t), state)
+        outputs.append(state[0] if isinstance(state, tuple) else state)
+    finals = state if isinstance(state, tuple) else (state,)
+    return torch.stack(outputs, dim=axis), tuple(f.unsqueeze(0) for f in finals)

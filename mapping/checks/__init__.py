@@ -29,7 +29,7 @@ class CheckContext:
     framework: str
     tolerance: float | None = None  # a case's override; None means the framework's default
     seed: int = 0
-    op: str = "lstm"  # the recurrent op of the case's page
+    op: str = "lstm"  # the API of the case's page: a recurrent op (``gru``) or its cell (``gru_cell``)
 
     @cached_property
     def adapter(self):
@@ -38,7 +38,7 @@ class CheckContext:
         return get_adapter(self.framework)
 
     def measurement(self, dtype: str = "float32") -> Measurement:
-        return Measurement(self.framework, dtype, tol=self.tolerance)
+        return Measurement(self.framework, dtype, tol=self.tolerance, op=self.op)
 
 
 @dataclass(frozen=True)
@@ -79,4 +79,5 @@ from . import (  # noqa: E402,F401
     parameters,
     recipes,
     regularizers,
+    returns,
 )

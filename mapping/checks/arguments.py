@@ -17,6 +17,7 @@ from ..adapters import get_adapter
 from ..errors import ArgsError, CaseInputError, SpecError, show
 from ..problem import Problem
 from ..spec import MAX_BATCH, MAX_FEATURES, MAX_STEPS, LayerSpec
+from ..spec import spec_class as spec_class_of
 from ..weights import random_inputs, random_state, random_weights
 
 #: Keys a per-framework argument may use: a framework's name, or a page family standing for its frameworks.
@@ -87,10 +88,10 @@ class Setup(BaseModel):
     def spec_for_value(self, op: str, field: str, value: Any, *, at: str) -> LayerSpec:
         """The spec of ``op`` with ``field`` set to ``value`` as a case states it, checked strictly and for size;
         ArgsError naming ``at`` (the argument holding the value) if it is not a valid value of ``field``."""
-        spec_class = LayerSpec.by_op[op]
-        if field not in spec_class.model_fields or field == "op":
+        spec_class = spec_class_of(op)
+        if field not in spec_class.model_fields or field in ("op", "form"):
             raise ArgsError("field", f"{show(field)} is not a spec field of {op}; spec fields: "
-                                     f"{', '.join(f for f in spec_class.model_fields if f != 'op')}")
+                                     f"{', '.join(f for f in spec_class.model_fields if f not in ('op', 'form'))}")
         try:
             spec = LayerSpec.parse({"input_size": self.input_size, "hidden_size": self.hidden_size, field: value},
                                    op=op, strict=True)

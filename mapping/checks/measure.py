@@ -74,9 +74,9 @@ class Measurement:
     within tolerance; ``outcome`` turns the lot into an :class:`Outcome`.
     """
 
-    def __init__(self, framework: str, dtype: str = "float32", tol: float | None = None):
+    def __init__(self, framework: str, dtype: str = "float32", tol: float | None = None, op: str = "lstm"):
         self.framework = framework
-        self.tol = tol if tol is not None else tolerance(framework, dtype)
+        self.tol = tol if tol is not None else tolerance(framework, dtype, op)
         self.figures: list[tuple[str, FieldFigures]] = []
         self.details: list[str] = []
         self.problems: list[str] = []

@@ -130,8 +130,8 @@ def padding_semantics(args: PaddingArgs, ctx: CheckContext) -> Outcome:
     problem = problem.replace(x=x)
     expected, real, expected_finals = _expected(problem, lengths, left)
     result = _run(ctx, problem, lengths, left)
-    tol = ctx.tolerance or forward_tolerance(fw, problem.spec.dtype, padded=True)
-    m = Measurement(fw, problem.spec.dtype, tol=tol)  # the tolerance the classification applies
+    tol = ctx.tolerance or forward_tolerance(fw, problem.spec.dtype, padded=True, op=ctx.op)
+    m = Measurement(fw, problem.spec.dtype, tol=tol, op=ctx.op)  # the tolerance the classification applies
     classes = classify(result.output, result.states, expected, real, expected_finals, problem.reference().output,
                        tol)
     out = result.output

@@ -18,8 +18,11 @@ import numpy as np
 
 from ..errors import Unsupported
 from ..spec import LayerSpec
-from ..weights import CanonicalWeights, DirectionWeights
-from . import native
+from ..weights import CanonicalWeights
+from . import keras_layout, native
+
+#: Keras's gate order in canonical indices: the same i, f, g (Keras's "c"), o.
+KERAS_ORDER = (0, 1, 2, 3)
 
 
 def to_torch(weights: CanonicalWeights) -> dict[str, np.ndarray]:
@@ -52,48 +55,17 @@ def to_keras(weights: CanonicalWeights) -> dict[tuple[int, int], list[np.ndarray
     """
     if weights.spec.proj_size:
         raise Unsupported("Keras LSTM has no projection (proj_size)")
-    out = {}
-    for key in weights.keys():
-        cell = weights[key]
-        arrays = [cell.w_ih.T.copy(), cell.w_hh.T.copy()]
-        if cell.b_ih is not None:
-            arrays.append(cell.b_ih + cell.b_hh)
-        out[key] = arrays
-    return out
+    return keras_layout.to_keras(weights, KERAS_ORDER, "sum")
 
 
 def from_keras(spec: LayerSpec, per_cell: dict[tuple[int, int], list[np.ndarray]]) -> CanonicalWeights:
     """Inverse of :func:`to_keras`; the whole bias goes to ``b_ih`` and ``b_hh`` is zero."""
     if spec.proj_size:
         raise Unsupported("Keras LSTM has no projection (proj_size)")
-    cells = {}
-    for key, arrays in per_cell.items():
-        kernel, recurrent = (np.asarray(a, dtype=np.float64) for a in arrays[:2])
-        bias = np.asarray(arrays[2], dtype=np.float64) if len(arrays) > 2 else None
-        cells[key] = DirectionWeights(
-            w_ih=kernel.T.copy(),
-            w_hh=recurrent.T.copy(),
-            b_ih=None if bias is None else bias.copy(),
-            b_hh=None if bias is None else np.zeros_like(bias),
-        )
-    weights = CanonicalWeights(spec=spec, cells=cells)
-    weights.check_shapes()
-    return weights
+    return keras_layout.from_keras(spec, per_cell, KERAS_ORDER, "sum")
 
 
 def keras_gradients(spec: LayerSpec, per_cell: dict[tuple[int, int], list[np.ndarray]]) -> CanonicalWeights:
     """Gradients of Keras's weights in the canonical layout: like :func:`from_keras`, except that the one
     Keras bias's gradient is the gradient of both canonical biases (each enters the sum once)."""
-    cells = {}
-    for key, arrays in per_cell.items():
-        d_kernel, d_recurrent = arrays[0], arrays[1]
-        d_bias = arrays[2] if len(arrays) > 2 else None
-        cells[key] = DirectionWeights(
-            w_ih=d_kernel.T.copy(),
-            w_hh=d_recurrent.T.copy(),
-            b_ih=None if d_bias is None else d_bias.copy(),
-            b_hh=None if d_bias is None else d_bias.copy(),
-        )
-    weights = CanonicalWeights(spec=spec, cells=cells)
-    weights.check_shapes()
-    return weights
+    return keras_layout.from_keras(spec, per_cell, KERAS_ORDER, "sum", gradients=True)

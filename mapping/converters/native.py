@@ -3,7 +3,8 @@
 ``torch.nn.LSTM/GRU/RNN`` and ``mindspore.nn.LSTM/GRU/RNN`` store, per layer and direction,
 ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and ``weight_hr_l{k}`` for a
 projecting LSTM), with ``_reverse`` appended for the backward direction, in the canonical layout and gate
-order of each op. Pure NumPy.
+order of each op. Their cells (``torch.nn.GRUCell``, ``mindspore.nn.GRUCell``, ...) hold one layer and one
+direction under the bare names ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``. Pure NumPy.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from ..weights import CanonicalWeights, DirectionWeights, layer_directions
 NATIVE_NAMES = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh", "w_hr": "weight_hr"}
 
 
-def suffix(layer: int, direction: int) -> str:
+def suffix(layer: int, direction: int, form: str = "layer") -> str:
+    """The name suffix of one layer and direction: ``_l1_reverse``; none for a cell."""
+    if form == "cell":
+        return ""
     return f"_l{layer}" + ("_reverse" if direction == 1 else "")
 
 
@@ -25,7 +29,7 @@ def to_native(weights: CanonicalWeights) -> dict[str, np.ndarray]:
     out = {}
     for layer, direction in weights.keys():
         for name, arr in weights[layer, direction].arrays().items():
-            out[NATIVE_NAMES[name] + suffix(layer, direction)] = arr.copy()
+            out[NATIVE_NAMES[name] + suffix(layer, direction, weights.spec.form)] = arr.copy()
     return out
 
 
@@ -35,7 +39,7 @@ def from_native(spec: LayerSpec, state: dict[str, np.ndarray]) -> CanonicalWeigh
     for layer, direction in layer_directions(spec):
         arrays = {}
         for name, native in NATIVE_NAMES.items():
-            key = native + suffix(layer, direction)
+            key = native + suffix(layer, direction, spec.form)
             if key in state:
                 arrays[name] = np.asarray(state[key], dtype=np.float64).copy()
         cells[(layer, direction)] = DirectionWeights(**arrays)
@@ -48,5 +52,5 @@ def native_names(spec: LayerSpec) -> list[str]:
     """The parameter names a framework layer for ``spec`` holds, in canonical order."""
     from ..weights import expected_shapes
 
-    return [NATIVE_NAMES[name] + suffix(layer, direction)
+    return [NATIVE_NAMES[name] + suffix(layer, direction, spec.form)
             for layer, direction in layer_directions(spec) for name in expected_shapes(spec, layer)]

@@ -12,7 +12,7 @@ import numpy as np
 from .. import converters, probes, reference
 from ..converters import native
 from ..problem import RunResult
-from .patching import mutated, mutated_everywhere, patched_everywhere, wrapped_converter, wrapped_run
+from .patching import mutated, mutated_everywhere, patched, patched_everywhere, wrapped_converter, wrapped_run
 
 ALL_FRAMEWORKS = ("torch", "tfkeras", "keras2", "mindspore")
 #: Pseudo-framework of faults in the machinery that decides (comparison, judgement, checks, reference): they
@@ -101,6 +101,42 @@ def _keras_gates_f_g_swapped():
     perm = (0, 2, 1, 3)
     return wrapped_converter(converters.to_keras, _per_keras_cell(
         lambda cell, arrays: [_gate_blocks(a, perm, axis=-1) for a in arrays]))
+
+
+def _only_gru(change):
+    """A converter change applied to GRU weights only (the other ops' conversions are left alone)."""
+    return lambda weights, out: change(weights, out) if weights.spec.op == "gru" else out
+
+
+def _keras_gru_gates_z_r_swapped():
+    # Keras orders GRU gates z, r, h: a converter that copies PyTorch's r, z, n order across unchanged
+    perm = (1, 0, 2)
+    return wrapped_converter(converters.to_keras, _only_gru(_per_keras_cell(
+        lambda cell, arrays: [_gate_blocks(a, perm, axis=-1) for a in arrays])))
+
+
+def _native_gru_gates_r_z_swapped():
+    def change(weights, state):
+        return {k: _gate_blocks(v, (1, 0, 2), axis=0) for k, v in state.items()}
+
+    return wrapped_converter(native.to_native, _only_gru(change))
+
+
+def _keras_gru_reset_after_flipped():
+    # the Keras adapter builds a GRU in the other form (reset_after=False for True, and the other way round) and
+    # converts the weights for that form: the reset gate lands on the other side of the recurrent product
+    from ..weights import CanonicalWeights
+
+    base = _keras_base()
+    original = base.build
+
+    def build(self, spec, weights):
+        if spec.op != "gru":
+            return original(self, spec, weights)
+        flipped = spec.replace(reset_after=not spec.reset_after)
+        return original(self, flipped, CanonicalWeights(spec=flipped, cells=weights.cells))
+
+    return patched(base, "build", build)
 
 
 def _native_b_hh_zeroed():
@@ -336,6 +372,19 @@ FAULTS: list[Fault] = [
           "to_keras swaps the forget and cell-candidate blocks (f, g) of the kernel, recurrent kernel and bias",
           ("tfkeras", "keras2"), _keras_gates_f_g_swapped,
           diagnosis="the gates are ordered i, g, f, o", demo=Demo()),
+    Fault("keras_gru_gates_z_r_swapped",
+          "to_keras copies a GRU's gates in PyTorch's order r, z, n instead of Keras's z, r, h (the update and reset "
+          "blocks of the kernel, recurrent kernel and both bias rows exchanged)",
+          ("tfkeras", "keras2"), _keras_gru_gates_z_r_swapped,
+          diagnosis="the gates are ordered z, r, n", demo=Demo(spec={"op": "gru"})),
+    Fault("native_gru_gates_r_z_swapped",
+          "the native converter (PyTorch's and MindSpore's names) writes a GRU's reset and update blocks in each "
+          "other's place", ("torch", "mindspore"), _native_gru_gates_r_z_swapped,
+          diagnosis="the gates are ordered z, r, n", demo=Demo(spec={"op": "gru"})),
+    Fault("keras_gru_reset_after_flipped",
+          "the Keras adapter builds a GRU with the reset gate on the other side of the recurrent product "
+          "(reset_after negated) from the same weights", ("tfkeras", "keras2"), _keras_gru_reset_after_flipped,
+          diagnosis="the reset gate is applied before the recurrent product", demo=Demo(spec={"op": "gru"})),
     Fault("native_b_hh_zeroed",
           "the native converter (PyTorch's and MindSpore's names) writes zeros for bias_hh (one of the two "
           "biases lost)", ("torch", "mindspore"), _native_b_hh_zeroed,
