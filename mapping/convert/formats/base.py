@@ -155,18 +155,22 @@ class CheckpointFormat(ABC):
 
 
 def _table(framework: str) -> dict:
-    """The adapter module's per-op table of layer classes (``_OPS``) for ``framework``: the one place that reads
-    it, so a change of the table's shape is a change here."""
+    """The adapter module's per-API table of classes (``_OPS``: ``lstm``, ``gru_cell``, ...) for ``framework``: the
+    one place that reads it, so a change of the table's shape is a change here."""
     module = frameworks.get(framework).adapter.split(":")[0]
     return importlib.import_module(module)._OPS
 
 
+def _layers(framework: str) -> dict:
+    """The table's layer entries (a cell's class is the layer's name with ``Cell``: see ``NativeFormat``)."""
+    return {api: entry for api, entry in _table(framework).items() if not api.endswith("_cell")}
+
+
 def class_names(framework: str) -> dict[str, str]:
     """op -> the name of ``framework``'s layer class for it (``LSTM``; Keras's ``SimpleRNN``)."""
-    return {op: entry if isinstance(entry, str) else entry[0] for op, entry in _table(framework).items()}
+    return {op: getattr(entry, "name", entry) for op, entry in _layers(framework).items()}
 
 
 def fixed_fields(framework: str, op: str) -> dict[str, Any]:
     """The spec fields ``framework``'s class for ``op`` fixes (``torch.nn.LSTM``: tanh and sigmoid); Keras: none."""
-    entry = _table(framework)[op]
-    return {} if isinstance(entry, str) else dict(entry[1])
+    return dict(getattr(_layers(framework)[op], "fixed", {}))
