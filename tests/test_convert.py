@@ -285,6 +285,40 @@ def test_a_cell_stays_a_cell_between_native_formats(tmp_path, capsys):
                                                           "dec.cell.bias_ih", "dec.cell.bias_hh")
 
 
+OTHER_OPS = {  # torch module -> what the inference must say, MindSpore's constructor, its suite tolerance there
+    "gru": (lambda torch: torch.nn.GRU(3, 5, num_layers=2, bidirectional=True, batch_first=True), (),
+            "inferred GRU input_size=3 hidden_size=5 num_layers=2 bidirectional=True", "mindspore.nn.GRU("),
+    "rnn_relu": (lambda torch: torch.nn.RNN(3, 5, nonlinearity="relu"), ("--activation", "relu"),
+                 "inferred RNN input_size=3 hidden_size=5 num_layers=1 bidirectional=False bias=True activation=relu",
+                 "nonlinearity='relu'"),
+    "gru_cell": (lambda torch: torch.nn.GRUCell(3, 5), (), "inferred GRU cell input_size=3 hidden_size=5",
+                 "mindspore.nn.GRUCell("),
+    "rnn_cell": (lambda torch: torch.nn.RNNCell(3, 5), (), "inferred RNN cell input_size=3 hidden_size=5",
+                 "mindspore.nn.RNNCell("),
+}
+
+
+@pytest.mark.parametrize("api", list(OTHER_OPS))
+def test_gru_rnn_and_their_cells_port_to_mindspore_and_keras_and_verify(tmp_path, capsys, api):
+    """The ops issue 14 added come in by data: read, inferred, written and verified with their own tolerances."""
+    need("torch", "mindspore", "tfkeras")
+    import torch
+
+    from mapping.tolerances import forward_tolerance
+
+    module, options, inferred, constructor = OTHER_OPS[api]
+    torch.save({f"dec.{k}": v for k, v in module(torch).state_dict().items()}, tmp_path / "m.pt")
+    code, out, err = run_cli(capsys, tmp_path / "m.pt", tmp_path / "m.ckpt", *options, "--verify", "--steps", 3)
+    assert code == 0 and inferred in out and constructor in out and "the port holds" in out, out + err
+    tol = forward_tolerance("mindspore", "float32", False, op=api.replace("_relu", ""))
+    applied = {float(t) for t in re.findall(r"target MindSpore .* tol (\S+): ok", out)}
+    assert applied == {tol}, out  # the suite's tolerance for this API
+    if not api.endswith("_cell"):
+        code, out, err = run_cli(capsys, tmp_path / "m.ckpt", tmp_path / "m.weights.h5", *options, "--verify",
+                                 "--steps", 3)
+        assert code == 0 and "the port holds" in out, out + err
+
+
 def test_list_shows_the_stacks(sources, capsys):
     code, out, _ = run_cli(capsys, sources["mindspore"], "--list")
     assert code == 0 and "encoder.rnn.: LSTM input_size=3 hidden_size=4 num_layers=2 bidirectional=True" in out

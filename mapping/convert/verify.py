@@ -26,6 +26,7 @@ from ..adapters import get_adapter
 from ..compare import compare_results
 from ..errors import MappingError, one_line
 from ..problem import Problem
+from ..spec import CELL_SUFFIX
 from ..tolerances import forward_tolerance
 from ..weights import CanonicalWeights, random_inputs, random_state
 from .formats.base import CheckpointFormat
@@ -127,7 +128,8 @@ def verify(source: Stack, source_format: CheckpointFormat, target: Stack, target
         outputs = {}
         for role, (stack, adapter, model, spec, _code) in sides.items():
             run = adapter.run(model, problem.replace(spec=spec))
-            tol = forward_tolerance(stack.framework, spec.dtype, lengths is not None)
+            tol = forward_tolerance(stack.framework, spec.dtype, lengths is not None,
+                                    op=spec.op + (CELL_SUFFIX if stack.form == "cell" else ""))
             figures = compare_results(run, expected, tol, output_select=mask)
             worst = max(figures, key=lambda f: f.max_abs)
             padded = None
