@@ -34,7 +34,7 @@ from .. import converters, frameworks, ops, trace, versions  # noqa: E402
 from ..errors import Unsupported  # noqa: E402
 from ..problem import Problem, RunResult  # noqa: E402
 from ..reference import Gradients, Upstream  # noqa: E402
-from ..spec import LayerSpec  # noqa: E402
+from ..spec import CELL_SUFFIX, LayerSpec  # noqa: E402
 from ..weights import CanonicalWeights  # noqa: E402
 from .base import Adapter  # noqa: E402
 
@@ -346,7 +346,7 @@ class _KerasAdapter(Adapter):
         import tensorflow as tf
 
         spec = problem.spec
-        cell = getattr(self.keras().layers, f"{_OPS[spec.op]}Cell")(spec.hidden_size, use_bias=spec.bias,
+        cell = self.layer_class(spec.op + CELL_SUFFIX)(spec.hidden_size, use_bias=spec.bias,
                                                                      dtype=spec.dtype, **self._options(spec))
         cell.build((None, spec.input_size))
         cell.set_weights([a.astype(spec.dtype) for a in converters.to_keras(problem.weights)[0, 0]])

@@ -26,7 +26,7 @@ from mindspore import Tensor, nn  # noqa: E402
 from .. import converters, frameworks, ops  # noqa: E402
 from ..problem import Problem, RunResult  # noqa: E402
 from ..reference import Gradients, Upstream  # noqa: E402
-from ..spec import LayerSpec  # noqa: E402
+from ..spec import CELL_SUFFIX, LayerSpec  # noqa: E402
 from ..weights import CanonicalWeights  # noqa: E402
 from .base import Adapter, NativeClass, describe, flatten  # noqa: E402
 
@@ -162,7 +162,7 @@ class MindSporeAdapter(Adapter):
     def cell_loop(self, problem: Problem) -> np.ndarray:
         spec = problem.spec
         dtype = _MS_DTYPES[spec.dtype]
-        cell = getattr(nn, f"{_OPS[spec.op][0]}Cell")(spec.input_size, spec.hidden_size, has_bias=spec.bias,
+        cell = self.layer_class(spec.op + CELL_SUFFIX)(spec.input_size, spec.hidden_size, has_bias=spec.bias,
                                                       dtype=dtype)
         arrays = converters.to_mindspore(problem.weights)
         for param in cell.get_parameters():

@@ -18,7 +18,7 @@ import torch
 from .. import converters, frameworks, ops
 from ..problem import Problem, RunResult
 from ..reference import Gradients, Upstream
-from ..spec import LayerSpec
+from ..spec import CELL_SUFFIX, LayerSpec
 from ..weights import CanonicalWeights
 from .base import Adapter, NativeClass, describe, flatten
 
@@ -138,7 +138,7 @@ class TorchAdapter(Adapter):
 
     def cell_loop(self, problem: Problem) -> np.ndarray:
         spec = problem.spec
-        cell = getattr(torch.nn, f"{_OPS[spec.op][0]}Cell")(spec.input_size, spec.hidden_size, bias=spec.bias,
+        cell = self.layer_class(spec.op + CELL_SUFFIX)(spec.input_size, spec.hidden_size, bias=spec.bias,
                                                               dtype=_TORCH_DTYPES[spec.dtype])
         arrays = converters.to_torch(problem.weights)
         cell.load_state_dict({name: torch.from_numpy(arrays[f"{name}_l0"]).to(_TORCH_DTYPES[spec.dtype])
