@@ -762,6 +762,13 @@ def report_file(tmp_path_factory) -> Path:
     keras.results += [case(KERAS_PAGE, f"Parameter {n}", "tfkeras", "3.10.0", "equivalent", "equivalent",
                            claim=f"{long_name} maps to {long_name}", recipe="x = " + "f(" * 40 + ")" * 40)
                       for n in range(1, 25)]
+    # the widest verdict chip a row shows: a recipe verdict whose caveats bite (it widened the 1400 px page)
+    from mapping.results import CaveatRecord
+
+    biting = CaveatRecord(probe="fresh_weights", kind="defaults", title="fresh weights", bites=True, behaviour="differ")
+    keras.results += [case(KERAS_PAGE, f"Parameter {n}", "tfkeras", "3.10.0", "equivalent_with_recipe",
+                           "equivalent_with_recipe", claim="a claim").model_copy(update={"caveats": [biting]})
+                      for n in range(25, 28)]
     files = [torch_new, torch_old, keras]
     for results in files:
         results.write(folder / "results" / f"{results.environment.name}.json")
