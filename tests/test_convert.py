@@ -313,10 +313,34 @@ def test_gru_rnn_and_their_cells_port_to_mindspore_and_keras_and_verify(tmp_path
     tol = forward_tolerance("mindspore", "float32", False, op=api.replace("_relu", ""))
     applied = {float(t) for t in re.findall(r"target MindSpore .* tol (\S+): ok", out)}
     assert applied == {tol}, out  # the suite's tolerance for this API
-    if not api.endswith("_cell"):
-        code, out, err = run_cli(capsys, tmp_path / "m.ckpt", tmp_path / "m.weights.h5", *options, "--verify",
-                                 "--steps", 3)
+    if api.endswith("_cell"):
+        return
+    # one round of the four formats, each hop verified, and back to PyTorch with the source's configuration
+    hops = [tmp_path / "m.ckpt", tmp_path / "m.weights.h5", tmp_path / "m2.h5", tmp_path / "back.pt"]
+    for source, target in zip(hops, hops[1:]):
+        code, out, err = run_cli(capsys, source, target, *options, "--verify", "--steps", 3)
         assert code == 0 and "the port holds" in out, out + err
+    assert read_stack(tmp_path / "back.pt")[0].spec == read_stack(tmp_path / "m.pt")[0].spec
+
+
+@pytest.mark.convert_grid
+@pytest.mark.parametrize("api", ["gru", "rnn_relu"])
+@pytest.mark.parametrize("source_framework, target_framework", [pair(s, t) for s, t in DIRECTIONS])
+def test_grid_other_ops(tmp_path, capsys, api, source_framework, target_framework):
+    """GRU and RNN (relu) in every direction: a PyTorch file carried to the source format first, then verified."""
+    need(source_framework, target_framework, "torch")
+    import torch
+
+    module, options, _, _ = OTHER_OPS[api]
+    torch.save({f"dec.{k}": v for k, v in module(torch).state_dict().items()}, tmp_path / "m.pt")
+    source = tmp_path / f"source{SUFFIX[source_framework]}"
+    if source_framework == "torch":
+        source = tmp_path / "m.pt"
+    else:
+        assert run_cli(capsys, tmp_path / "m.pt", source, *options, "--steps", 3)[0] == 0
+    code, out, err = run_cli(capsys, source, tmp_path / f"target{SUFFIX[target_framework]}", *options, "--verify",
+                             "--steps", 3)
+    assert code == 0 and "the port holds" in out, out + err
 
 
 def test_list_shows_the_stacks(sources, capsys):
