@@ -174,8 +174,17 @@ def test_a_probe_is_measured_once_per_framework_and_arguments(monkeypatch):
     assert calls == ["torch", "mindspore", "torch", "torch"]  # a recipe may be replaced: never cached
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "cases").glob("*lstm*.yaml")),
-                         ids=lambda p: p.name)
+#: Vendor pages whose rows are not probed yet (the GRU, RNN and cell pages arrived beside the probes). Strict: once
+#: their caveats are recorded this fails until the page is taken off the list.
+NOT_YET_PROBED = {"pytorch_gru_master.yaml", "pytorch_rnn_master.yaml", "pytorch_lstmcell_master.yaml",
+                  "pytorch_grucell_master.yaml", "pytorch_rnncell_master.yaml"}
+VENDOR_PAGES = [path for path in sorted((Path(__file__).parents[1] / "cases").glob("*.yaml"))
+                if load_case_file(path).page.kind == "mapping_page"]
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="this page's rows are not probed yet"))
+    if path.name in NOT_YET_PROBED else path for path in VENDOR_PAGES], ids=lambda p: p.name)
 def test_every_row_of_the_mapping_pages_is_probed_on_every_framework_it_concerns(path):
     """Each row has caveats, and each of its frameworks is measured by at least one of them."""
     case_file = load_case_file(path)
