@@ -175,3 +175,29 @@ def test_fixed_activations_refuse_any_other(framework):
     for fields in ({"activation": "relu"}, {"recurrent_activation": "hard_sigmoid"},
                    {"activation": "linear", "recurrent_activation": "tanh"}):
         assert adapter.unsupported_reason(spec.replace(**fields)), fields
+
+
+def test_mindspore_error_stays_with_the_call_that_caused_it():
+    """A layer that fails when called (PyTorch-ordered weights copied by position into a two-layer MindSpore LSTM:
+    a bias takes a weight's shape) raises there, and nothing of that error is left for a later call: MindSpore's
+    asynchronous PyNative pipeline now and then raised it a second time inside the next unrelated case (it failed
+    a CI run). The adapter turns synchronous launches on; the loop shows the queue is empty after each failure."""
+    adapter = adapter_or_skip("mindspore")
+    from mindspore._c_expression import RuntimeConf
+    from mindspore.common.api import _pynative_executor
+
+    assert RuntimeConf.get_instance().is_launch_blocking()
+    spec = LSTMSpec(input_size=4, hidden_size=4, num_layers=2, batch_first=True)
+    problem = Problem(spec, random_weights(spec, seed=4), random_inputs(spec, 2, 3, seed=5), None, None)
+    canonical = [a for key in problem.weights.keys() for a in problem.weights[key].arrays().values()]
+    echoes = 0
+    for seed in range(60):
+        model = adapter.build(spec, random_weights(spec, seed=seed))
+        adapter.assign_in_order(model, canonical)
+        with pytest.raises(ValueError, match="broadcast"):
+            adapter.run(model, problem)
+        try:
+            _pynative_executor.sync()
+        except ValueError:
+            echoes += 1
+    assert echoes == 0
