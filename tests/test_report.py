@@ -886,3 +886,33 @@ def test_browser_empty_and_invalid_filters_say_so(page):
     assert page.evaluate("document.getElementById('filter-message').hidden") is False
     assert int(page.evaluate("document.body.dataset.visibleRows")) == len(page.evaluate(
         "Array.from(document.querySelectorAll('tbody.case'))"))
+
+
+def listed_wrong(page) -> set[tuple[str, str]]:
+    return {tuple(x) for x in page.evaluate(
+        "Array.from(document.querySelectorAll('#wrong-list li:not([hidden])')).map(li => [li.dataset.page, li.dataset.row])")}
+
+
+def test_browser_the_wrong_rows_list_follows_the_filters(page):
+    both = {("keras-lstm", "go_backwards"), (TORCH_PAGE.id, DRIFTING_ROW[1])}
+    load(page)
+    assert listed_wrong(page) == both
+    assert page.evaluate("document.getElementById('wrong-shown').textContent") == "2"
+    expected = {"#framework=torch": {(TORCH_PAGE.id, DRIFTING_ROW[1])},
+                "#page=keras-lstm": {("keras-lstm", "go_backwards")},
+                "?kind=mapping_page&q=GO_BACKWARDS": {("keras-lstm", "go_backwards")},
+                "#framework=torch&version=2.9.0&verdict=equivalent": {(TORCH_PAGE.id, DRIFTING_ROW[1])},
+                "#verdict=equal_at_default": set(), "#split=1": set()}
+    for address, rows in expected.items():
+        load(page, address)
+        assert listed_wrong(page) == rows, address
+        assert listed_wrong(page) == both & visible_rows(page), "the list shows the wrong rows the tables show"
+        assert page.evaluate("document.getElementById('wrong-shown').textContent") == f"{len(rows)} of 2", address
+        assert page.evaluate("document.getElementById('no-wrong-shown').hidden") == bool(rows), address
+    # set in the filter bar: the list follows at once
+    load(page, "#all")
+    page.evaluate("const s = document.querySelector('select[data-filter=framework]'); s.value = 'tfkeras';"
+                  " s.dispatchEvent(new Event('change'))")
+    assert listed_wrong(page) == {("keras-lstm", "go_backwards")}
+    page.evaluate("document.getElementById('filters-reset').click()")
+    assert listed_wrong(page) == both and page.evaluate("document.getElementById('wrong-shown').textContent") == "2"
