@@ -369,3 +369,44 @@ def test_keras_recipes_for_the_renamed_call_argument_and_time_major():
     with pytest.raises(TypeError, match="sequences"):
         contracts.execute(keyword_input, _call("tfkeras"))
     assert contracts.execute(keyword_input, _call("keras2")).ok
+
+
+def _findings_recipe_lines() -> list[dict]:
+    import re
+
+    text = (ROOT / "FINDINGS.md").read_text(encoding="utf-8")
+    section = text.split("## Recipes for the rows that had text only", 1)[1].split("\n## ", 1)[0]
+    header = "| case file, row | framework | recipe | compared with | figure |"
+    table = section.split(header, 1)[1].strip().split("\n\n", 1)[0].splitlines()[1:]
+    line = re.compile(r"^\| `(?P<file>[^`]+)`, (?P<row>[^|]+?) \| (?P<framework>\w+) \| `(?P<name>\w+)` \| [^|]+ \| "
+                      r"(?P<figure>[^|]+?) \|$")
+    parsed = [line.match(t) for t in table]
+    assert all(parsed), [t for t, m in zip(table, parsed) if not m]
+    return [m.groupdict() for m in parsed]
+
+
+FINDINGS_RECIPES = _findings_recipe_lines()
+
+
+@pytest.mark.parametrize("line", [pytest.param(x, id=f"{x['file']}-{x['row']}-{x['framework']}-{x['name']}",
+                                               marks=getattr(pytest.mark, x["framework"])) for x in FINDINGS_RECIPES])
+def test_findings_recipe_figures_are_what_the_recipe_measures_on_its_case(line):
+    from mapping import judge
+    from mapping.checks import CHECKS
+    from mapping.checks.arguments import Setup
+
+    case_file = load_case_file(ROOT / "cases" / line["file"])
+    case = next(c for c in case_file.cases if c.row == line["row"])
+    assert line["name"] in case.recipe_names(line["framework"]), "the case shows the recipe FINDINGS.md names"
+    ctx = judge.context(case, line["framework"], case_file.page.op)
+    setup = getattr(CHECKS[case.check].parse_args(case.args), "setup", None) or Setup()
+    call = contracts.RecipeCall(adapter_or_skip(line["framework"]), case_file.page.op, setup, ctx.seed, ctx.tolerance)
+    run = contracts.execute(recipes.shown(line["framework"], line["name"]), call)
+    assert run.ok, run.detail
+    measured = f"{run.max_abs:.1e}" if run.max_abs is not None else run.detail.split(" ", 1)[0]
+    assert measured == line["figure"]
+
+
+def test_findings_lists_a_recipe_for_each_row_whose_text_was_converted():
+    assert len(FINDINGS_RECIPES) >= 12
+    assert {x["file"] for x in FINDINGS_RECIPES} == set(CONVERTED)

@@ -469,6 +469,17 @@ def test_caveats_and_executed_recipes_are_shown_whenever_results_carry_them(torc
     assert 'data-probe="zero_length"' in body and "a sequence of length 0" in body and "matters" in body
 
 
+def test_a_recipes_measured_detail_is_shown_next_to_its_outcome(torch_new):
+    """A recipe judged by a structure (dropout) has no single error: what it measured is its figure."""
+    recipe = RecipeRecord(name="recurrent dropout", framework="torch", source="def f(lstm, x, rate): ...",
+                          executed=True, ok=True, compared_with="Keras's recurrent dropout",
+                          detail="100% of 256 samples explained; dropped fraction 0.502")
+    torch_new.results[1] = torch_new.results[1].model_copy(update={"recipes": [recipe]})
+    body = case_body(render(merge([torch_new])), TORCH_PAGE.id, "proj_size")
+    head = body[body.index('class="block recipe"'):body.index("<pre>")]
+    assert "ran and matched" in head and "dropped fraction 0.502" in head
+
+
 def test_case_file_recipe_is_shown_as_code_when_nothing_was_executed(torch_new):
     html = render(merge([torch_new]))
     assert "<pre><code>" + torch_new.results[0].recipe + "</code></pre>" in html
