@@ -645,6 +645,9 @@ def master_results() -> ResultsFile:
               expected_verdict="equivalent", measured_verdict="equivalent", finding=None, correction=None)
     results = [CaseResult(framework=fw, framework_version=v, **row) for row in (p16, p1)
                for fw, v in (("tfkeras", "3.15.1"), ("mindspore", "2.10.0"))]
+    recipe = RecipeRecord(name="keras_input_dropout", framework="mindspore", source="def keras_input_dropout(): ...",
+                          executed=True, ok=True, compared_with="Keras's input dropout")
+    results[1] = results[1].model_copy(update={"recipes": [recipe]})
     return ResultsFile(environment=environment("all", {"keras": "3.15.1"}), pages=[record], results=results)
 
 
@@ -660,6 +663,7 @@ def test_corrected_tables_follow_each_renderings_own_rows(master_results):
         assert len(table) == len(rendering.table.rows), "one line per row of that rendering"
         p16 = [line for line in table if "**Corrected:** Different meaning \\| apply dropout" in line]
         assert len(p16) == 1 and rendering.number("Parameter 16") in p16[0]
+        assert "Workaround, executed by the suite: `keras_input_dropout` (MindSpore)" in p16[0]
         assert sum("Unchanged; verified: equivalent on tf.keras 3.15.1, MindSpore 2.10.0" in line for line in table) == 1
         assert sum("Not measured in these results" in line for line in table) == len(table) - 2
     assert len(done["000"].rendering.table.rows) != len(done["002"].rendering.table.rows)
