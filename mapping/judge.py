@@ -86,7 +86,7 @@ def run_recipes(case: Case, ctx: CheckContext, outcome: Outcome) -> tuple[list[R
             problems.append(f"recipe {name} no longer reproduces {compared_with}" + (f": {detail}" if detail else ""))
         records.append(RecipeRecord(name=name, framework=ctx.framework, source=contracts.source(fn), executed=True,
                                     ok=ok, max_abs=max_abs if max_abs is None or max_abs != float("inf") else None,
-                                    compared_with=compared_with))
+                                    compared_with=compared_with, detail=detail or None))
     return records, problems
 
 
@@ -135,6 +135,6 @@ def judge(path: str | Path, case_file: CaseFile, case: Case, framework: str) -> 
     for r in recipe_records:
         state = "ok" if r.ok else "FAILS" if r.executed else "not executed"
         lines.append(f"  recipe:   {r.name} ({state}" + (f", max abs {r.max_abs:.3g}" if r.max_abs is not None else "")
-                     + ")")
+                     + (f"; {r.detail}" if r.detail else "") + ")")
     lines.append(f"  reproduce: {reproduce}")
     return Judgement(outcome, "passed" if agrees else "failed", "\n".join(lines), None, duration, **common)

@@ -169,6 +169,8 @@ class RecipeRecord(_Model):
     ok: bool | None = None  # its result matched what it is compared with
     max_abs: float | None = None
     compared_with: str | None = None
+    #: What the run measured where no single error says it (a dropout structure: samples explained, dropped share).
+    detail: str | None = None
 
 
 class CaseResult(_Model):

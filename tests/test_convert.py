@@ -183,6 +183,7 @@ def test_projection_into_mindspore_is_refused_with_the_alternative(tmp_path, cap
     assert len(err.strip().splitlines()) == 1
     assert "has no projection (proj_size)" in err and "Nothing was written" in err
     assert "Nearest alternative" in err and "the suite's recipe (cases/" in err
+    assert "projected_lstm() in mapping/recipes/mindspore.py, executed by the suite" in err
     code, _, err = run_cli(capsys, source, tmp_path / "p.weights.h5")
     assert code == 2 and "Keras LSTM has no projection" in err
 

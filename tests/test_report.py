@@ -469,6 +469,17 @@ def test_caveats_and_executed_recipes_are_shown_whenever_results_carry_them(torc
     assert 'data-probe="zero_length"' in body and "a sequence of length 0" in body and "matters" in body
 
 
+def test_a_recipes_measured_detail_is_shown_next_to_its_outcome(torch_new):
+    """A recipe judged by a structure (dropout) has no single error: what it measured is its figure."""
+    recipe = RecipeRecord(name="recurrent dropout", framework="torch", source="def f(lstm, x, rate): ...",
+                          executed=True, ok=True, compared_with="Keras's recurrent dropout",
+                          detail="100% of 256 samples explained; dropped fraction 0.502")
+    torch_new.results[1] = torch_new.results[1].model_copy(update={"recipes": [recipe]})
+    body = case_body(render(merge([torch_new])), TORCH_PAGE.id, "proj_size")
+    head = body[body.index('class="block recipe"'):body.index("<pre>")]
+    assert "ran and matched" in head and "dropped fraction 0.502" in head
+
+
 def test_case_file_recipe_is_shown_as_code_when_nothing_was_executed(torch_new):
     html = render(merge([torch_new]))
     assert "<pre><code>" + torch_new.results[0].recipe + "</code></pre>" in html
@@ -634,6 +645,9 @@ def master_results() -> ResultsFile:
               expected_verdict="equivalent", measured_verdict="equivalent", finding=None, correction=None)
     results = [CaseResult(framework=fw, framework_version=v, **row) for row in (p16, p1)
                for fw, v in (("tfkeras", "3.15.1"), ("mindspore", "2.10.0"))]
+    recipe = RecipeRecord(name="keras_input_dropout", framework="mindspore", source="def keras_input_dropout(): ...",
+                          executed=True, ok=True, compared_with="Keras's input dropout")
+    results[1] = results[1].model_copy(update={"recipes": [recipe]})
     return ResultsFile(environment=environment("all", {"keras": "3.15.1"}), pages=[record], results=results)
 
 
@@ -649,6 +663,7 @@ def test_corrected_tables_follow_each_renderings_own_rows(master_results):
         assert len(table) == len(rendering.table.rows), "one line per row of that rendering"
         p16 = [line for line in table if "**Corrected:** Different meaning \\| apply dropout" in line]
         assert len(p16) == 1 and rendering.number("Parameter 16") in p16[0]
+        assert "Workaround, executed by the suite: `keras_input_dropout` (MindSpore)" in p16[0]
         assert sum("Unchanged; verified: equivalent on tf.keras 3.15.1, MindSpore 2.10.0" in line for line in table) == 1
         assert sum("Not measured in these results" in line for line in table) == len(table) - 2
     assert len(done["000"].rendering.table.rows) != len(done["002"].rendering.table.rows)
@@ -886,3 +901,33 @@ def test_browser_empty_and_invalid_filters_say_so(page):
     assert page.evaluate("document.getElementById('filter-message').hidden") is False
     assert int(page.evaluate("document.body.dataset.visibleRows")) == len(page.evaluate(
         "Array.from(document.querySelectorAll('tbody.case'))"))
+
+
+def listed_wrong(page) -> set[tuple[str, str]]:
+    return {tuple(x) for x in page.evaluate(
+        "Array.from(document.querySelectorAll('#wrong-list li:not([hidden])')).map(li => [li.dataset.page, li.dataset.row])")}
+
+
+def test_browser_the_wrong_rows_list_follows_the_filters(page):
+    both = {("keras-lstm", "go_backwards"), (TORCH_PAGE.id, DRIFTING_ROW[1])}
+    load(page)
+    assert listed_wrong(page) == both
+    assert page.evaluate("document.getElementById('wrong-shown').textContent") == "2"
+    expected = {"#framework=torch": {(TORCH_PAGE.id, DRIFTING_ROW[1])},
+                "#page=keras-lstm": {("keras-lstm", "go_backwards")},
+                "?kind=mapping_page&q=GO_BACKWARDS": {("keras-lstm", "go_backwards")},
+                "#framework=torch&version=2.9.0&verdict=equivalent": {(TORCH_PAGE.id, DRIFTING_ROW[1])},
+                "#verdict=equal_at_default": set(), "#split=1": set()}
+    for address, rows in expected.items():
+        load(page, address)
+        assert listed_wrong(page) == rows, address
+        assert listed_wrong(page) == both & visible_rows(page), "the list shows the wrong rows the tables show"
+        assert page.evaluate("document.getElementById('wrong-shown').textContent") == f"{len(rows)} of 2", address
+        assert page.evaluate("document.getElementById('no-wrong-shown').hidden") == bool(rows), address
+    # set in the filter bar: the list follows at once
+    load(page, "#all")
+    page.evaluate("const s = document.querySelector('select[data-filter=framework]'); s.value = 'tfkeras';"
+                  " s.dispatchEvent(new Event('change'))")
+    assert listed_wrong(page) == {("keras-lstm", "go_backwards")}
+    page.evaluate("document.getElementById('filters-reset').click()")
+    assert listed_wrong(page) == both and page.evaluate("document.getElementById('wrong-shown').textContent") == "2"

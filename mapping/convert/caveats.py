@@ -37,7 +37,7 @@ class Caveat:
     verdicts: dict[str, str]  # framework -> recorded verdict at the installed version
     verdict: Verdict  # the more serious of the two
     text: str  # the correction of a finding, else the claim
-    recipe: str | None
+    recipe: str | dict | None  # the case's recipe: free text, or the recipe functions it names
 
     def line(self) -> str:
         sides = ", ".join(f"{frameworks.get(f).label} {v.replace('_', ' ')}" for f, v in self.verdicts.items())
@@ -97,10 +97,21 @@ def recipes_for_field(field: str, source_framework: str, target_framework: str, 
                       cases: CaseSource) -> list[tuple[str, str]]:
     """(where, recipe) of the cases covering the pair that are about spec field ``field`` (what the suite says
     to do where the target has no counterpart)."""
+    from .. import recipes
+
     found = []
     for path, _case_file, case in _covering(cases, source_framework, target_framework, op):
-        if case.args.get("field") == field and case.recipe:
-            found.append((f"{_shown(path)}: {case.row}", case.recipe.strip()))
+        if case.args.get("field") != field or not case.recipe:
+            continue
+        where = f"{_shown(path)}: {case.row}"
+        if isinstance(case.recipe, str):
+            found.append((where, case.recipe.strip()))
+            continue
+        for name in case.recipe_names(target_framework):  # a recipe function the suite executes
+            doc = (recipes.shown(target_framework, name).__doc__ or "").replace("``", "")
+            summary = " ".join(doc.split(". ")[0].split(" (")[0].split())
+            found.append((where, f"{name}() in mapping/recipes/{recipes.MODULES[target_framework]}.py, executed by "
+                                 f"the suite: {summary.rstrip('.')}."))
     return found
 
 

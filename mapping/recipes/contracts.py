@@ -17,7 +17,13 @@ Contracts:
   compared, array by array, with the target's arrays.
   Options: ``target`` (a name in :data:`TARGETS`), ``spec`` (spec fields for the problem, e.g.
   ``{"batch_first": True}``), ``padded`` (True: the problem is a right-padded batch in every variant), ``state``
-  (True: the problem has a random initial state in every variant).
+  (True: the problem has a random initial state in every variant), ``layer`` (spec fields the handed layer is
+  built with instead of the problem's, for a setting the framework's layer cannot hold: the recipe computes it by
+  hand from the layer's weights, e.g. ``{"activation": "tanh"}``). A parameter named like a spec field that no
+  input fills (``activation``, ``reset_after``) gets the problem spec's setting as a plain value. ``loop`` (True:
+  the recipe steps the weights by hand over the framework's elementwise functions, so it is judged with the
+  tolerance of the framework's cell API for the op, ``lstm_cell``, ``gru_cell``, which computes the same way; any
+  contract takes it).
 * ``keras_layers``: ``fn(keras, units, ...)`` builds Keras layers the way a user does (``keras`` is ``tf.keras``
   or ``tf_keras``); parameters named like spec fields (``num_layers``, ``bidirectional``, ``input_size``) get the
   spec's values. The contract calls the result once on ``x`` to build it, assigns the problem's weights in
@@ -32,6 +38,13 @@ Contracts:
   kept (1 / (1 - rate)) or dropped (0) pattern, and reports the share of samples explained, whether the patterns
   are constant over time (``per_sequence=True``: Keras 3's one mask per sequence) and the dropped fraction
   (within six standard errors of ``rate``).
+* ``recurrent_dropout``: ``fn(layer, x, rate)`` applies Keras's ``recurrent_dropout=rate`` (training) by hand
+  from the layer's weights (a loop over time) and returns the output sequence. The contract runs it on a batch of
+  identical sequences with one input feature and one unit and checks that every sample's output equals the float64
+  reference under exactly one kept/dropped value per gate on h(t-1), constant over the sequence (Keras's structure:
+  ``2**gates`` patterns, each sample matched to its nearest), that the gates' masks differ in some samples (one
+  mask for all gates is not Keras's structure) and that the dropped fraction is within six standard errors of
+  ``rate``.
 * ``check``: the case's check executes the recipe and records that it did
   (:meth:`mapping.checks.measure.Measurement.recipe`); nothing is run here.
 
@@ -47,6 +60,7 @@ that cannot state the expectation of a variant raises :class:`~mapping.errors.Un
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import textwrap
 from dataclasses import dataclass, field
@@ -114,10 +128,13 @@ class RecipeCall:
             problem = problem.replace(x=np.where(mask, problem.x, 0.0))
         return problem
 
-    def tol(self, problem: Problem) -> float:
+    def tol(self, problem: Problem, loop: bool = False) -> float:
+        """The case's tolerance, else the framework's for the op (``loop``: a recipe that steps the weights by hand
+        over the framework's elementwise functions is judged like the framework's cell API, which does the same)."""
         if self.tolerance is not None:
             return self.tolerance
-        return forward_tolerance(self.adapter.name, problem.spec.dtype, padded=problem.lengths is not None)
+        op = f"{self.op}_cell" if loop and not self.op.endswith("_cell") else self.op
+        return forward_tolerance(self.adapter.name, problem.spec.dtype, padded=problem.lengths is not None, op=op)
 
 
 @dataclass
@@ -240,11 +257,50 @@ def _from_keras_weights(problem: Problem) -> Expected:
 
     spec = problem.spec
     if spec.num_layers != 1 or spec.bidirectional or not spec.bias:
-        raise Unsupported("one Keras LSTM layer with a bias holds kernel, recurrent_kernel and bias")
+        raise Unsupported("one Keras layer with a bias holds kernel, recurrent_kernel and bias")
     kernel, recurrent_kernel, bias = converters.to_keras(problem.weights)[0, 0]
     return Expected({**_inputs(problem), "kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias},
                     list(problem.reference().fields().values()),
                     "the float64 reference with the Keras layer's weights")
+
+
+@target("from_torch_weights")
+def _from_torch_weights(problem: Problem) -> Expected:
+    """A one-layer, one-direction layer ported from a PyTorch layer's ``state_dict`` (given as ``state_dict``: NumPy
+    arrays under PyTorch's names, ``weight_ih_l0``, ..., ``weight_hr_l0`` with a projection): its output and final
+    states in the spec's layout."""
+    from .. import converters
+
+    spec = problem.spec
+    if spec.num_layers != 1 or spec.bidirectional:
+        raise Unsupported("the port reads one layer, one direction")
+    return Expected({**_inputs(problem), "state_dict": converters.to_torch(problem.weights)},
+                    list(problem.reference().fields().values()), "the float64 reference with the PyTorch layer's weights")
+
+
+@target("left_padded")
+def _left_padded(problem: Problem) -> Expected:
+    """A left-padded batch (each sample's real steps at the end, zeros before them, as Keras's ``mask`` accepts it):
+    ``x`` left-padded, ``lengths`` and a left ``mask`` ``(batch, time)``; expected the output in the same
+    left-padded layout (compared at real steps) and the final states after each sample's last step: the reference's
+    run of the real steps."""
+    if problem.lengths is None:
+        raise Unsupported("left padding needs lengths")
+    batch_first = problem.spec.batch_first
+    shift = [problem.steps - int(n) for n in problem.lengths]
+
+    def to_left(a: np.ndarray) -> np.ndarray:  # right-padded -> left-padded, in the spec's layout
+        b_major = a if batch_first else np.swapaxes(a, 0, 1)
+        moved = np.stack([np.roll(sample, k, axis=0) for sample, k in zip(b_major, shift)])
+        return moved if batch_first else np.swapaxes(moved, 0, 1)
+
+    ref = problem.reference()
+    arrays = list(ref.fields().values())
+    mask = np.arange(problem.steps)[None, :] >= np.array(shift)[:, None]  # (batch, time), real steps at the end
+    select = (mask if batch_first else mask.T)[..., None]
+    return Expected({**_inputs(problem), "x": to_left(problem.x), "mask": mask}, [to_left(arrays[0])] + arrays[1:],
+                    "the float64 reference of each sample's real steps: the output in the left-padded layout (at real "
+                    "steps) and the final states", select=[select])
 
 
 def _last_layer(problem: Problem, name: str) -> list[np.ndarray]:
@@ -380,12 +436,23 @@ def run_forward(fn: Callable, spec: RecipeSpec, call: RecipeCall) -> RecipeRun:
                            spec.options.get("state", False))
     expected = TARGETS[spec.options["target"]](problem)
     adapter = call.adapter
-    layer = adapter.user_layer(problem.spec, problem.weights)
-    kwargs = bind(fn, expected.inputs, {})
-    native = {k: adapter.tensor(v, like=layer) for k, v in kwargs.items()}
+    layer_spec = problem.spec.replace(**spec.options.get("layer", {}))
+    layer = adapter.user_layer(layer_spec, dataclasses.replace(problem.weights, spec=layer_spec))
+    settings = _spec_settings(fn, problem, expected.inputs)
+    kwargs = bind(fn, expected.inputs, settings)
+    native = {k: v if k in settings else adapter.tensor(v, like=layer) for k, v in kwargs.items()}
     results = [adapter.numpy(t) for t in _flatten(fn(layer, **native))]
-    ok, worst, detail = compare(results, expected, call.tol(problem))
-    return RecipeRun(ok, worst, expected.what, detail)
+    tol = call.tol(problem, spec.options.get("loop", False))
+    ok, worst, detail = compare(results, expected, tol)
+    return RecipeRun(ok, worst, expected.what + _loop_note(spec, tol), detail)
+
+
+def _spec_settings(fn: Callable, problem: Problem, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The problem spec's settings (``activation``, ``reset_after``, ...) for the recipe's parameters named like a
+    spec field that the target's inputs do not fill: plain values, passed as they are."""
+    fields = type(problem.spec).model_fields
+    return {name: getattr(problem.spec, name) for name in list(inspect.signature(fn).parameters)[1:]
+            if name in fields and not any(name in names for names in ALIASES.values()) and name not in inputs}
 
 
 @contract("keras_layers", "the keras module (tf.keras or tf_keras) and units; the spec's sizes by name")
@@ -405,8 +472,14 @@ def run_keras_layers(fn: Callable, spec: RecipeSpec, call: RecipeCall) -> Recipe
     mask = expected.inputs.get("mask")
     out = model(x, mask=adapter.tensor(mask)) if mask is not None else model(x)
     results = [adapter.numpy(t) for t in _flatten(out)]
-    ok, worst, detail = compare(results, expected, call.tol(problem))
-    return RecipeRun(ok, worst, expected.what, detail)
+    tol = call.tol(problem, spec.options.get("loop", False))
+    ok, worst, detail = compare(results, expected, tol)
+    return RecipeRun(ok, worst, expected.what + _loop_note(spec, tol), detail)
+
+
+def _loop_note(spec: RecipeSpec, tol: float) -> str:
+    """Says which tolerance judged a recipe that loops by hand (it is not the layer's)."""
+    return f" (a loop by hand: judged with the cell API's tolerance, {tol:g})" if spec.options.get("loop") else ""
 
 
 def _keras_arrays(problem: Problem) -> dict:
@@ -422,8 +495,9 @@ def run_build(fn: Callable, spec: RecipeSpec, call: RecipeCall) -> RecipeRun:
     expected = TARGETS[spec.options["target"]](problem)
     layer = fn(**bind(fn, expected.inputs, {}, skip=0))
     results = call.adapter.call_user(layer, problem.x.astype(problem.spec.dtype))
-    ok, worst, detail = compare(results, expected, call.tol(problem))
-    return RecipeRun(ok, worst, expected.what, detail)
+    tol = call.tol(problem, spec.options.get("loop", False))
+    ok, worst, detail = compare(results, expected, tol)
+    return RecipeRun(ok, worst, expected.what + _loop_note(spec, tol), detail)
 
 
 @contract("input_dropout", "the layer a user holds, the input and the dropout rate")
@@ -445,7 +519,7 @@ def run_input_dropout(fn: Callable, spec: RecipeSpec, call: RecipeCall) -> Recip
     out = adapter.numpy(_flatten(fn(layer, adapter.tensor(x, like=layer), rate))[0]).astype(np.float64)
     patterns = np.array(list(itertools.product((0.0, 1.0 / (1 - rate)), repeat=steps)))  # (2^steps, steps)
     candidates = Problem(layer_spec, weights, one * patterns[:, :, None], None).reference().output
-    tol = call.tol(Problem(layer_spec, weights, x, None))
+    tol = call.tol(Problem(layer_spec, weights, x, None), spec.options.get("loop", False))
     explained = np.array([[np.all(within_tolerance(o, c, tol)) for c in candidates] for o in out])
     found = explained.argmax(axis=1)[explained.any(axis=1)]
     share = float(explained.any(axis=1).mean())
@@ -459,6 +533,50 @@ def run_input_dropout(fn: Callable, spec: RecipeSpec, call: RecipeCall) -> Recip
               f"{'one mask per sequence' if constant else 'masks vary over time'}; dropped fraction {dropped:.3f}")
     return RecipeRun(ok, None, f"Keras's input dropout at rate {rate} (the float64 reference under one kept/dropped "
                                "pattern per sample, constant over time)", detail)
+
+
+@contract("recurrent_dropout", "the layer a user holds, the input and the recurrent dropout rate")
+def run_recurrent_dropout(fn: Callable, spec: RecipeSpec, call: RecipeCall) -> RecipeRun:
+    import itertools
+
+    from ..reference import DropoutScales, reference_forward
+    from ..weights import random_weights
+
+    if call.variant != "plain":
+        raise Unsupported("the dropout structure is measured on one layer, one direction")
+    rate, samples, steps = spec.options.get("rate", 0.5), 256, 3
+    layer_spec = call.setup.spec(call.op, batch_first=True).replace(input_size=1, hidden_size=1)
+    weights = random_weights(layer_spec, seed=call.seed, scale=1.5)  # large enough that a drop shows
+    rng = np.random.default_rng(call.seed)
+    one = rng.uniform(0.5, 1.5, size=(1, steps, 1)) * rng.choice([-1, 1], size=(1, steps, 1))
+    gates = len(ops.of(layer_spec).gates)
+    keep = 1.0 / (1 - rate)
+    # h(t-1) is zero at the first step: start from a non-zero state through one extra leading step
+    x_one = np.concatenate([np.full((1, 1, 1), 1.0), one], axis=1)
+    x = np.repeat(x_one, samples, axis=0)
+    adapter = call.adapter
+    layer = adapter.user_layer(layer_spec, weights)
+    adapter.seed(call.seed)
+    out = adapter.numpy(_flatten(fn(layer, adapter.tensor(x, like=layer), rate))[0]).astype(np.float64)[:, :, 0]
+    kept = np.array(list(itertools.product((False, True), repeat=gates)))
+    one_problem = Problem(layer_spec, weights, x_one, None)
+    candidates = np.stack([reference_forward(one_problem, DropoutScales(
+        recurrent=np.tile(np.where(k, keep, 0.0), (steps + 1, 1))[:, :, None, None])).output[0, :, 0] for k in kept])
+    tol = call.tol(Problem(layer_spec, weights, x, None), spec.options.get("loop", False))
+    # each sample's nearest pattern (scaled error, the tolerance test's measure), explained when within tolerance
+    scaled = np.max(np.abs(out[:, None, :] - candidates[None, :, :]) / (1 + np.abs(candidates[None, :, :])), axis=2)
+    nearest, explained = scaled.argmin(axis=1), scaled.min(axis=1) <= tol
+    share = float(explained.mean())
+    matched = kept[nearest[explained]]
+    dropped = float((~matched).mean()) if len(matched) else float("nan")
+    # independent masks per gate: some samples keep one gate and drop another (one mask for all gates never does)
+    per_gate = bool(np.any(matched != matched[:, :1])) if len(matched) else False
+    ok = share == 1.0 and per_gate and abs(dropped - rate) <= 6 * np.sqrt(rate * (1 - rate) / (len(matched) * gates or 1))
+    detail = (f"{share:.0%} of {samples} samples explained by one kept/dropped value per gate on h(t-1) for the "
+              f"whole sequence; {'masks differ between gates' if per_gate else 'one mask for all gates'}; "
+              f"dropped fraction {dropped:.3f}")
+    return RecipeRun(ok, None, f"Keras's recurrent dropout at rate {rate} (the float64 reference under one kept/dropped "
+                               "value per gate on h(t-1), constant over time)" + _loop_note(spec, tol), detail)
 
 
 @contract("check", "whatever the case's check hands it (the check executes it and records that it did)")

@@ -54,3 +54,21 @@ def constrained_after_step(adapter, spec, weights, target: str, max_norm: float)
     optimizer.apply_gradients([(tf.zeros(v.shape, dtype=v.dtype), v) for v in layer.trainable_weights])
     kernel, recurrent, bias = (np.asarray(v, dtype=np.float64) for v in layer.get_weights())
     return {"w_ih": kernel.T, "w_hh": recurrent.T, "bias": bias}
+
+
+# --- LSTM pages and supplements: recipes for the rows that had text only ---
+
+
+@recipe("forward", target="keras_sequences_and_states", spec={"batch_first": True})
+def positional_input(lstm, x):
+    """Call the layer with the sequence as its first positional argument: the keyword is ``inputs`` in Keras 2
+    (``tf_keras``) but ``sequences`` in Keras 3 (``lstm(inputs=x)`` raises TypeError there), and ``x`` in
+    MindSpore; positionally the same call runs everywhere."""
+    return lstm(x)
+
+
+@recipe("keras_layers", target="output", spec={"batch_first": False})
+def time_major_layer(keras, units):
+    """MindSpore's default ``batch_first=False`` in Keras 2 (``tf_keras``): ``time_major=True`` reads and returns
+    (time, batch, features). Keras 3 removed ``time_major``: transpose to (batch, time, features) there."""
+    return keras.layers.LSTM(units, return_sequences=True, time_major=True)

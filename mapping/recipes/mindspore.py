@@ -246,3 +246,137 @@ def bias_max_norm(net, max_value: float) -> None:
     norm = ops.sqrt(ops.sum(b ** 2))
     net.bias_ih_l0.set_data(b * ops.clamp(norm, 0, max_value) / (1e-7 + norm))
     net.bias_hh_l0.set_data(ops.zeros_like(b))
+
+
+# --- LSTM pages and supplements: recipes for the rows that had text only ---
+
+
+@recipe("forward", target="keras_sequences_and_states",
+        spec={"batch_first": True, "activation": "relu", "recurrent_activation": "hard_sigmoid"},
+        layer={"activation": "tanh", "recurrent_activation": "sigmoid"}, loop=True)
+def keras_activations(net, x, activation="tanh", recurrent_activation="sigmoid"):
+    """Keras's ``LSTM(activation=..., recurrent_activation=...)`` with functions other than tanh and sigmoid:
+    ``mindspore.nn.LSTM`` has them fixed, so run its weights through the LSTM equations by hand with Keras's
+    functions (``relu``, ``hard_sigmoid`` as Keras 3 defines it: x / 6 + 1/2 clipped to [0, 1], ``linear``, ...).
+    One layer, one direction, with a bias, batch-first; returns what Keras returns with ``return_sequences=True,
+    return_state=True``: the output (batch, time, hidden), then h and c (batch, hidden)."""
+    from mindspore import ops
+
+    functions = {"tanh": ops.tanh, "sigmoid": ops.sigmoid, "relu": ops.relu, "hard_sigmoid": ops.hardsigmoid,
+                 "linear": lambda v: v}
+    act, gate = functions[activation], functions[recurrent_activation]
+    hidden = net.weight_hh_l0.shape[1]
+    bias = net.bias_ih_l0 + net.bias_hh_l0
+    h = ops.zeros((x.shape[0], hidden), x.dtype)
+    c = h
+    outputs = []
+    for t in range(x.shape[1]):
+        z = ops.matmul(x[:, t], net.weight_ih_l0.T) + ops.matmul(h, net.weight_hh_l0.T) + bias
+        i, f, g, o = ops.split(z, hidden, axis=1)  # gate order i, f, g, o, as in Keras
+        c = gate(f) * c + gate(i) * act(g)
+        h = gate(o) * act(c)
+        outputs.append(h)
+    return ops.stack(outputs, axis=1), h, c
+
+
+@recipe("build", target="from_torch_weights", spec={"proj_size": 2, "batch_first": False}, loop=True)
+def projected_lstm(state_dict):
+    """PyTorch's ``nn.LSTM(proj_size=P)`` in MindSpore, which has no projection (and whose LSTMCell cannot take a
+    projected h): a Cell computing PyTorch's steps from the PyTorch layer's ``state_dict`` (NumPy arrays, e.g.
+    ``{k: v.numpy() for k, v in lstm.state_dict().items()}``; one layer, one direction, time-major as both
+    frameworks' default). Each step: gates from x and the projected h, ``c = f * c + i * g``, then
+    ``h = (o * tanh(c)) @ W_hr^T``. Returns the output (time, batch, P) and ``(h_n, c_n)``, h_n (1, batch, P) and
+    c_n (1, batch, hidden), as PyTorch does."""
+    import mindspore
+    from mindspore import Parameter, Tensor, nn, ops
+
+    class ProjectedLSTM(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.weight_ih = Parameter(Tensor(state_dict["weight_ih_l0"], mindspore.float32))
+            self.weight_hh = Parameter(Tensor(state_dict["weight_hh_l0"], mindspore.float32))
+            self.weight_hr = Parameter(Tensor(state_dict["weight_hr_l0"], mindspore.float32))
+            self.bias = Parameter(Tensor(state_dict["bias_ih_l0"] + state_dict["bias_hh_l0"], mindspore.float32))
+
+        def construct(self, x, hx=None):
+            proj, hidden = self.weight_hr.shape
+            if hx is None:
+                h, c = ops.zeros((x.shape[1], proj), x.dtype), ops.zeros((x.shape[1], hidden), x.dtype)
+            else:
+                h, c = hx[0][0], hx[1][0]
+            outputs = []
+            for t in range(x.shape[0]):
+                z = ops.matmul(x[t], self.weight_ih.T) + ops.matmul(h, self.weight_hh.T) + self.bias
+                i, f, g, o = ops.split(z, hidden, axis=1)
+                c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+                h = ops.matmul(ops.sigmoid(o) * ops.tanh(c), self.weight_hr.T)
+                outputs.append(h)
+            return ops.stack(outputs), (h.expand_dims(0), c.expand_dims(0))
+
+    return ProjectedLSTM()
+
+
+@recipe("recurrent_dropout", rate=0.5, loop=True)
+def keras_recurrent_dropout(net, x, rate):
+    """Keras's ``LSTM(recurrent_dropout=rate)`` in training: MindSpore has no recurrent dropout (its ``dropout`` acts
+    between stacked layers), so step the layer's weights by hand and drop h(t-1) before the recurrent product, one
+    mask per gate and sample drawn once for the whole sequence and rescaled by 1 / (1 - rate), as Keras does. One
+    layer, one direction, with a bias, batch-first; returns the output (batch, time, hidden), h and c. Skip the
+    masks in inference (call ``net`` itself)."""
+    from mindspore import ops
+
+    hidden = net.weight_hh_l0.shape[1]
+    bias = net.bias_ih_l0 + net.bias_hh_l0
+    recurrent = ops.split(net.weight_hh_l0, hidden, axis=0)  # per gate, (hidden, hidden), order i, f, g, o
+    masks = ops.dropout(ops.ones((4, x.shape[0], hidden), x.dtype), p=rate)
+    h = ops.zeros((x.shape[0], hidden), x.dtype)
+    c = h
+    outputs = []
+    for t in range(x.shape[1]):
+        z = ops.matmul(x[:, t], net.weight_ih_l0.T) + bias
+        z = z + ops.cat([ops.matmul(h * masks[k], recurrent[k].T) for k in range(4)], axis=1)
+        i, f, g, o = ops.split(z, hidden, axis=1)
+        c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+        h = ops.sigmoid(o) * ops.tanh(c)
+        outputs.append(h)
+    return ops.stack(outputs, axis=1), h, c
+
+
+@recipe("input_dropout", rate=0.5, per_sequence=False)
+def keras2_input_dropout(net, x, rate):
+    """Keras 2's (``tf_keras``) ``LSTM(dropout=rate)`` in training: a fresh mask per sample, step and feature on the
+    layer's input, rescaled by 1 / (1 - rate) (Keras 3 keeps one mask per sequence: see keras_input_dropout).
+    Batch-first input; skip it in inference."""
+    from mindspore import ops
+
+    return net(ops.dropout(x, p=rate))
+
+
+@recipe("forward", target="output_and_states", spec={"batch_first": False, "bidirectional": True}, state=True)
+def bidirectional_states(net, x, hx):
+    """The page's code example, corrected: a bidirectional ``mindspore.nn.LSTM`` takes initial states of shape
+    (num_layers * 2, batch, hidden_size), one per layer and direction, and returns states of that shape; time-major
+    input (the default ``batch_first=False``)."""
+    h0, c0 = hx
+    directions = 2 if net.bidirectional else 1
+    expected = (net.num_layers * directions, x.shape[1], net.hidden_size)
+    if h0.shape != expected or c0.shape != expected:
+        raise ValueError(f"initial states must be {expected}, got {h0.shape} and {c0.shape}")
+    output, (h_n, c_n) = net(x, (h0, c0))
+    return output, h_n, c_n
+
+
+@recipe("forward", target="left_padded", spec={"batch_first": True}, padded=True)
+def left_padding(net, x, seq_length):
+    """Keras's ``mask`` on a left-padded batch (each sample's real steps at the end) in MindSpore, whose
+    ``seq_length`` means "the first n steps are real": move each sample's real steps to the front, run with
+    ``seq_length``, and move the output back. The final states are each sample's state after its last real step.
+    Batch-first; any recurrent layer (LSTM, GRU, RNN)."""
+    from mindspore import ops
+
+    steps = x.shape[1]
+    shifts = [steps - n for n in seq_length.asnumpy().tolist()]
+    right = ops.stack([s if k == 0 else ops.cat((s[k:], s[:k])) for s, k in zip(x, shifts)])
+    output, states = net(right, None, seq_length)
+    output = ops.stack([s if k == 0 else ops.cat((s[steps - k:], s[:steps - k])) for s, k in zip(output, shifts)])
+    return output, states

@@ -26,3 +26,95 @@ def packed_lengths(lstm, x, lengths, hx=None):
     output, _ = torch.nn.utils.rnn.pad_packed_sequence(output, batch_first=lstm.batch_first,
                                                        total_length=x.shape[time_axis])
     return output, h_n, c_n
+
+
+# --- LSTM pages and supplements: recipes for the rows that had text only ---
+
+
+@recipe("forward", target="left_padded", spec={"batch_first": True}, padded=True)
+def left_padding(rnn, x, lengths):
+    """Keras's ``mask`` on a left-padded batch (each sample's real steps at the end) in PyTorch, whose packed
+    sequences mean "the first n steps are real": move each sample's real steps to the front, run packed, and move
+    the output back (padded steps are zeros). The final states are each sample's state after its last real step.
+    Batch-first; any recurrent layer (LSTM, GRU, RNN)."""
+    import torch
+
+    steps = x.shape[1]
+    shifts = [steps - int(n) for n in lengths]
+    right = torch.stack([torch.roll(s, -k, dims=0) for s, k in zip(x, shifts)])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(right, lengths, batch_first=True, enforce_sorted=False)
+    output, states = rnn(packed)
+    output, _ = torch.nn.utils.rnn.pad_packed_sequence(output, batch_first=True, total_length=steps)
+    return torch.stack([torch.roll(s, k, dims=0) for s, k in zip(output, shifts)]), states
+
+
+@recipe("build", target="from_keras_weights", spec={"batch_first": True})
+def from_keras_gru_weights(kernel, recurrent_kernel, bias):
+    """A Keras GRU layer's weights (``layer.get_weights()``, the default ``reset_after=True``) in a
+    ``torch.nn.GRU``: the kernels are transposed (Keras stores (inputs, 3*units)), the gate blocks reordered from
+    Keras's z, r, h to PyTorch's r, z, n, and Keras's two bias rows (input, recurrent) go to ``bias_ih`` and
+    ``bias_hh``, which stay apart (the reset gate multiplies the recurrent one)."""
+    import numpy as np
+    import torch
+
+    def pytorch_order(a):  # gate blocks along the last axis: z, r, h -> r, z, n
+        z, r, h = np.split(a, 3, axis=-1)
+        return np.ascontiguousarray(np.concatenate([r, z, h], axis=-1).T, dtype=np.float32)
+
+    gru = torch.nn.GRU(kernel.shape[0], recurrent_kernel.shape[0], batch_first=True)
+    with torch.no_grad():
+        gru.weight_ih_l0.copy_(torch.from_numpy(pytorch_order(kernel)))
+        gru.weight_hh_l0.copy_(torch.from_numpy(pytorch_order(recurrent_kernel)))
+        gru.bias_ih_l0.copy_(torch.from_numpy(pytorch_order(bias[0])))
+        gru.bias_hh_l0.copy_(torch.from_numpy(pytorch_order(bias[1])))
+    return gru
+
+
+@recipe("forward", target="keras_sequences_and_states", spec={"batch_first": True, "reset_after": False},
+        layer={"reset_after": True}, loop=True)
+def gru_reset_before(gru, x):
+    """Keras's ``GRU(reset_after=False)`` (the reset gate multiplies h before the recurrent product) in PyTorch,
+    whose ``nn.GRU`` multiplies after it: keep the weights in an ``nn.GRU`` (gates r, z, n; Keras's one bias as
+    ``bias_ih`` with ``bias_hh`` zero, or both) and step by hand with ``n = tanh(x W_in + b_in + (r * h) W_hn +
+    b_hn)``. One layer, one direction, batch-first; returns the output (batch, time, hidden) and the final h."""
+    import torch
+
+    w_ir, w_iz, w_in = gru.weight_ih_l0.chunk(3)
+    w_hr, w_hz, w_hn = gru.weight_hh_l0.chunk(3)
+    b_ir, b_iz, b_in = gru.bias_ih_l0.chunk(3)
+    b_hr, b_hz, b_hn = gru.bias_hh_l0.chunk(3)
+    h = x.new_zeros(x.shape[0], gru.hidden_size)
+    outputs = []
+    for t in range(x.shape[1]):
+        x_t = x[:, t]
+        r = torch.sigmoid(x_t @ w_ir.T + b_ir + h @ w_hr.T + b_hr)
+        z = torch.sigmoid(x_t @ w_iz.T + b_iz + h @ w_hz.T + b_hz)
+        n = torch.tanh(x_t @ w_in.T + b_in + (r * h) @ w_hn.T + b_hn)
+        h = (1 - z) * n + z * h
+        outputs.append(h)
+    return torch.stack(outputs, dim=1), h
+
+
+@recipe("recurrent_dropout", rate=0.5, loop=True)
+def keras_recurrent_dropout(lstm, x, rate):
+    """Keras's ``LSTM(recurrent_dropout=rate)`` in training: PyTorch has no recurrent dropout (its ``dropout`` acts
+    between stacked layers), so step the layer's weights by hand and drop h(t-1) before the recurrent product, one
+    mask per gate and sample drawn once for the whole sequence and rescaled by 1 / (1 - rate), as Keras does. One
+    layer, one direction, with a bias, batch-first; returns the output (batch, time, hidden), h and c. Skip the
+    masks in inference (call ``lstm`` itself)."""
+    import torch
+
+    hidden = lstm.hidden_size
+    recurrent = lstm.weight_hh_l0.chunk(4)  # per gate, (hidden, hidden), order i, f, g, o
+    masks = torch.nn.functional.dropout(x.new_ones(4, x.shape[0], hidden), p=rate, training=True)
+    h = x.new_zeros(x.shape[0], hidden)
+    c = h
+    outputs = []
+    for t in range(x.shape[1]):
+        z = x[:, t] @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + lstm.bias_hh_l0
+        z = z + torch.cat([(h * masks[k]) @ recurrent[k].T for k in range(4)], dim=1)
+        i, f, g, o = z.chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        outputs.append(h)
+    return torch.stack(outputs, dim=1), h, c

@@ -53,6 +53,10 @@ def differences(row: RowView | None, *, has_case: bool = False) -> str:
         else:
             parts.append("**Wrong** as stated; no corrected wording is recorded yet.")
         parts.append(f"(Measured: {verdicts_in_words(row)}.)")
+        ran = [r for r in row.recipes() if r.executed and r.ok]
+        if ran:
+            parts.append("Workaround, executed by the suite: " + ", ".join(
+                f"`{r.name}` ({framework_label(r.framework)})" for r in ran) + ".")
     else:
         parts.append(f"Unchanged; verified: {verdicts_in_words(row)}.")
     biting = {(c.title, c.behaviour) for fw in row.frameworks for c in row.caveats_for(fw) if c.bites}
