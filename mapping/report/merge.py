@@ -17,6 +17,7 @@ from typing import Iterable, Literal, NamedTuple
 from .. import frameworks, versions
 from ..errors import MappingError
 from ..results import CaseResult, CaveatRecord, Environment, PageRecord, RecipeRecord, ResultsFile, ResultsFileError
+from ..status import Status, row_status
 from ..verdicts import Verdict
 from .drift import VersionPoint, WrittenFor, written_for
 
@@ -29,6 +30,10 @@ NO_VERDICT = "none"
 MIXED = "mixed"
 
 RowStatus = Literal["wrong", "holds with caveats", "holds", "does not apply", "no verdict"]
+#: The report's word for each status of :mod:`mapping.status` (a false claim: "wrong").
+_STATUS_WORDS: dict[Status, RowStatus] = {
+    Status.FALSE: "wrong", Status.HOLDS_WITH_CAVEATS: "holds with caveats", Status.HOLDS: "holds",
+    Status.NOT_APPLICABLE: "does not apply", Status.NOT_MEASURED: "no verdict"}
 
 
 class ReportInputError(MappingError, ValueError):
@@ -185,15 +190,9 @@ class RowView:
 
     @property
     def status(self) -> RowStatus:
-        """One word for the row: wrong, holds with caveats, holds, does not apply, or no verdict."""
-        measured = {m.result.measured_verdict for m in self.measurements} - {None}
-        if self.wrong:
-            return "wrong"
-        if not measured:
-            return "no verdict"
-        if measured <= {Verdict.NOT_APPLICABLE.value}:
-            return "does not apply"
-        return "holds with caveats" if self.caveats_bite else "holds"
+        """One word for the row: wrong, holds with caveats, holds, does not apply, or no verdict: the row's status
+        over all its measurements (:func:`mapping.status.row_status`, the one definition), in the report's words."""
+        return _STATUS_WORDS[row_status(m.result for m in self.measurements)]
 
     def recipes(self) -> list[RecipeRecord]:
         """The recipes executed for this row, each source once per framework it is written for."""
