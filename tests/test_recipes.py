@@ -149,3 +149,33 @@ def test_a_port_from_keras_weights_that_forgets_the_transpose_fails():
 
     run = contracts.execute(untransposed, contracts.RecipeCall(adapter, "lstm", Setup(input_size=4, hidden_size=4)))
     assert not run.ok and run.max_abs > 1e-3
+
+
+@pytest.mark.mindspore
+def test_a_cell_loop_that_never_carries_its_state_fails_its_case(monkeypatch):
+    """The LSTMCell page's own MindSpore loop (the initial states passed at every step) as the recipe: the cell_steps
+    target tells it from the loop that feeds each step's states to the next."""
+    from mapping import judge
+
+    adapter_or_skip("mindspore")
+    path = ROOT / "cases" / "pytorch_lstmcell_master.yaml"
+    case_file = load_case_file(path)
+    case = next(c for c in case_file.cases if c.row == "Code example 2")
+    assert judge.judge(path, case_file, case, "mindspore").status == "passed"
+    working = recipes.get("mindspore", "lstm_cell_loop")
+
+    @recipes.recipe(**{"contract": working.__recipe__.contract, **recipes.spec_of(working).options})
+    def lstm_cell_loop(net, x, h0, c0):
+        """The page's loop: every step starts again from the initial states."""
+        from mindspore import ops
+
+        outputs, h, c = [], h0, c0
+        for x_t in x:
+            h, c = net(x_t, (h0, c0))
+            outputs.append(h)
+        return ops.stack(outputs), h, c
+
+    monkeypatch.setattr("mapping.recipes.mindspore.lstm_cell_loop", lstm_cell_loop)
+    j = judge.judge(path, case_file, case, "mindspore")
+    assert j.status == "failed" and "recipe lstm_cell_loop no longer reproduces" in j.message
+    assert j.recipes[0].ok is False and j.recipes[0].max_abs > 0.01

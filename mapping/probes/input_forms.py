@@ -88,9 +88,10 @@ def unbatched_input(args: UnbatchedArgs, ctx: CheckContext) -> Finding:
     """A single sequence without a batch axis, (time, features) (a cell: one step of one sample, (features,))"""
     adapter = ctx.adapter
     problem, layer = user_problem(ctx, args.setup)
-    batched = adapter.call_user(layer, *calls.user_args(problem))[0][0]
+    one = problem.replace(x=problem.x[:1])  # the first sample as a batch of one (batch_first)
+    batched = adapter.call_user(layer, *calls.user_args(one))[0][0]
     try:
-        out = adapter.call_user(layer, *calls.user_args(problem, unbatched=True))[0]
+        out = adapter.call_user(layer, *calls.user_args(one, unbatched=True))[0]
     except Exception as exc:  # noqa: BLE001
         return refused(exc)
     if out.shape != batched.shape:
