@@ -85,7 +85,8 @@ class UnbatchedArgs(Args):
 
 @register("unbatched_input", "input_forms", UnbatchedArgs)
 def unbatched_input(args: UnbatchedArgs, ctx: CheckContext) -> Finding:
-    """A single sequence without a batch axis, (time, features) (a cell: one step of one sample, (features,))"""
+    """A single sequence without a batch axis, (time, features)"""
+    # a cell: one step of one sample, (features,), and its state without the batch axis
     adapter = ctx.adapter
     problem, layer = user_problem(ctx, args.setup)
     one = problem.replace(x=problem.x[:1])  # the first sample as a batch of one (batch_first)
