@@ -5,9 +5,9 @@ and sequences long enough (50+ steps) that a length is not an exact float ratio 
   (w_ih, w_hh, both biases, w_hr) with what was put in, rounded to the spec's dtype: exactly, not within a
   tolerance. Keras keeps one bias (``mapping.converters``: b_ih + b_hh folded, b_hh read back as zero).
   Then import what was exported and export again: the same arrays.
-* Gradients with per-sample lengths, batch-first and time-major, uni- and bidirectional, on a square batch
-  (batch == steps) so that a mask or lengths applied along the wrong axis give wrong numbers rather
-  than a shape error.
+* Gradients with per-sample lengths (LSTM, GRU and RNN), batch-first and time-major, uni- and bidirectional,
+  on a square batch (batch == steps) so that a mask or lengths applied along the wrong axis give wrong numbers
+  rather than a shape error.
 * Forward and gradients on 53-step sequences with lengths.
 """
 
@@ -23,6 +23,7 @@ from mapping.grid import grid_specs, spec_id
 from mapping.ops.lstm import LSTMSpec
 from mapping.problem import Problem
 from mapping.reference import random_upstream, reference_gradients
+from mapping.spec import LayerSpec
 from mapping.tolerances import forward_tolerance, gradient_tolerance
 from mapping.weights import random_inputs, random_state, random_weights
 
@@ -99,7 +100,7 @@ def gradient_failures(framework, spec, batch, steps, lengths, seed=0) -> list[st
     up = up.replace(output=np.where(problem.output_mask(), up.output, 0.0))  # frameworks differ at padded outputs
     expected = reference_gradients(problem, up).fields()
     actual = adapter.gradients(adapter.build(spec, w), problem, up).fields()
-    tol = gradient_tolerance(framework, spec.dtype, padded=True)
+    tol = gradient_tolerance(framework, spec.dtype, padded=True, op=spec.api)
     failures = mismatches([field_figures(k, actual.get(k, np.empty(0)), v, tol) for k, v in expected.items()])
     if actual.keys() != expected.keys():
         failures.append(f"gradients of {sorted(actual)}, the reference has {sorted(expected)}")
@@ -109,8 +110,10 @@ def gradient_failures(framework, spec, batch, steps, lengths, seed=0) -> list[st
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("batch_first", [True, False], ids=["bf", "tm"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
-def test_gradients_with_lengths_in_both_layouts(framework, batch_first, bidirectional):
-    spec = LSTMSpec(input_size=3, hidden_size=4, num_layers=2, bidirectional=bidirectional, batch_first=batch_first)
+@pytest.mark.parametrize("op", ["lstm", "gru", "rnn"])
+def test_gradients_with_lengths_in_both_layouts(framework, batch_first, bidirectional, op):
+    spec = LayerSpec.parse(dict(op=op, input_size=3, hidden_size=4, num_layers=2, bidirectional=bidirectional,
+                                batch_first=batch_first))
     failures = gradient_failures(framework, spec, 5, 5, [5, 2, 1, 4, 3])
     assert not failures, "\n".join(failures)
 

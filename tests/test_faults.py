@@ -43,14 +43,15 @@ def test_catalogue_is_well_formed():
 
 
 def _snapshot() -> dict:
-    """Everything a fault may patch: the attributes of every mapping module and of the adapter classes."""
+    """Everything a fault may patch: the attributes of every mapping module and of its classes (adapters, the
+    reference's cells)."""
     snap = {}
     for name, module in list(sys.modules.items()):
         if module is not None and (name == "mapping" or name.startswith("mapping.") or faults.is_test_module(module)):
             for attr, value in vars(module).items():
                 if callable(value):
                     snap[name, attr] = value
-                if inspect.isclass(value) and value.__module__.startswith("mapping.adapters"):
+                if inspect.isclass(value) and value.__module__.startswith("mapping."):
                     for k, v in vars(value).items():
                         snap[name, attr, k] = v
     return snap

@@ -292,6 +292,44 @@ def _reference_backward_ignores_lengths():
     return patched_everywhere(original, lambda x, lengths: x[::-1].copy())
 
 
+def _reference_gru_reset_gate_moved():
+    # the reference's GRU step computes the other form from the same weights: with reset_after=True the reset gate
+    # multiplies h before the recurrent product (Keras's reset_after=False), and the other way round
+    from ..ops.gru import GRUCell
+
+    original = GRUCell.step
+
+    def step(self, w, x, state, dropout=None):
+        moved = GRUCell(self.spec.replace(reset_after=not self.spec.reset_after))
+        return original(moved, w, x, state, dropout)
+
+    return patched(GRUCell, "step", step)
+
+
+@contextmanager
+def _native_rnn_relu_built_as_tanh():
+    # the PyTorch and MindSpore adapters build an Elman RNN (layer or cell) with tanh whatever the spec's
+    # nonlinearity: a relu network runs as tanh from the same weights
+    from contextlib import ExitStack
+
+    from ..adapters import missing_reason
+
+    with ExitStack() as stack:
+        for framework in ("torch", "mindspore"):
+            if missing_reason(framework) is not None:
+                continue
+            owner = _adapter_class(framework)
+
+            def build(self, spec, weights, original=owner.build):
+                if spec.op == "rnn" and spec.activation == "relu":
+                    spec = spec.replace(activation="tanh")
+                    weights = type(weights)(spec=spec, cells=weights.cells)
+                return original(self, spec, weights)
+
+            stack.enter_context(patched(owner, "build", build))
+        yield
+
+
 def _module(name: str) -> Any:
     import importlib
 
@@ -385,6 +423,14 @@ FAULTS: list[Fault] = [
           "the Keras adapter builds a GRU with the reset gate on the other side of the recurrent product "
           "(reset_after negated) from the same weights", ("tfkeras", "keras2"), _keras_gru_reset_after_flipped,
           diagnosis="the reset gate is applied before the recurrent product", demo=Demo(spec={"op": "gru"})),
+    Fault("reference_gru_reset_gate_moved",
+          "the reference's GRU step puts the reset gate on the other side of the recurrent product (it computes "
+          "reset_after=False's form for reset_after=True and the other way round)",
+          ALL_FRAMEWORKS, _reference_gru_reset_gate_moved, hint=("grid:",)),
+    Fault("native_rnn_relu_built_as_tanh",
+          "the PyTorch and MindSpore adapters build an Elman RNN (layer or cell) with tanh whatever the "
+          "nonlinearity asked (a relu network runs as tanh)", ("torch", "mindspore"),
+          _native_rnn_relu_built_as_tanh, hint=("pytorch_rnn", "simplernn")),
     Fault("native_b_hh_zeroed",
           "the native converter (PyTorch's and MindSpore's names) writes zeros for bias_hh (one of the two "
           "biases lost)", ("torch", "mindspore"), _native_b_hh_zeroed,
