@@ -179,3 +179,15 @@ def test_a_cell_loop_that_never_carries_its_state_fails_its_case(monkeypatch):
     j = judge.judge(path, case_file, case, "mindspore")
     assert j.status == "failed" and "recipe lstm_cell_loop no longer reproduces" in j.message
     assert j.recipes[0].ok is False and j.recipes[0].max_abs > 0.01
+
+
+@pytest.mark.torch
+def test_a_cell_recipe_has_no_bidirectional_layered_or_padded_variant():
+    from mapping.checks import CheckContext
+    from mapping.probes import PROBES
+
+    adapter_or_skip("torch")
+    finding = PROBES["recipe_variants"].run({"recipe": "lstm_cell_loop"}, CheckContext("torch", op="lstm_cell"))
+    assert finding.behaviour == "plain=holds bidirectional=n/a layers=n/a padding=n/a initial_state=holds"
+    gru = PROBES["recipe_variants"].run({"recipe": "hidden_state_by_position"}, CheckContext("torch", op="gru"))
+    assert gru.behaviour.startswith("plain=holds bidirectional=holds layers=holds padding=differs")  # no lengths taken
