@@ -174,17 +174,11 @@ def test_a_probe_is_measured_once_per_framework_and_arguments(monkeypatch):
     assert calls == ["torch", "mindspore", "torch", "torch"]  # a recipe may be replaced: never cached
 
 
-#: Vendor pages whose rows are not probed yet (the GRU, RNN and cell pages arrived beside the probes). Strict: once
-#: their caveats are recorded this fails until the page is taken off the list.
-NOT_YET_PROBED = {"pytorch_gru_master.yaml", "pytorch_rnn_master.yaml", "pytorch_lstmcell_master.yaml",
-                  "pytorch_grucell_master.yaml", "pytorch_rnncell_master.yaml"}
 VENDOR_PAGES = [path for path in sorted((Path(__file__).parents[1] / "cases").glob("*.yaml"))
                 if load_case_file(path).page.kind == "mapping_page"]
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="this page's rows are not probed yet"))
-    if path.name in NOT_YET_PROBED else path for path in VENDOR_PAGES], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", VENDOR_PAGES, ids=lambda p: p.name)
 def test_every_row_of_the_mapping_pages_is_probed_on_every_framework_it_concerns(path):
     """Each row has caveats, and each of its frameworks is measured by at least one of them."""
     case_file = load_case_file(path)
@@ -192,3 +186,67 @@ def test_every_row_of_the_mapping_pages_is_probed_on_every_framework_it_concerns
         assert case.caveats, f"{path.name} {case.row}: no caveats probed"
         measured = {framework for caveat in case.caveats for framework in caveat.recorded}
         assert measured == set(case_file.frameworks_of(case)), f"{path.name} {case.row}"
+
+
+def test_a_probe_calls_each_api_the_way_its_users_do():
+    """A cell is called on one step with (batch, hidden) states, always given; one state goes in as the array itself,
+    LSTM's two as a tuple (the op layer's as_passed); an unbatched call drops the batch axis of x and the states."""
+    import numpy as np
+
+    from mapping.checks.arguments import Setup
+    from mapping.probes import calls
+
+    setup = Setup(input_size=3, hidden_size=4, batch=2, steps=5)
+    for op in ("lstm_cell", "gru_cell", "rnn_cell"):
+        problem = calls.one_step(setup.problem(setup.spec(op, batch_first=True), 0))
+        assert problem.steps == 1
+        x, hx = calls.user_args(problem)
+        assert x.shape == (2, 3)
+        states = hx if op == "lstm_cell" else (hx,)
+        assert isinstance(hx, tuple) == (op == "lstm_cell")
+        assert all(s.shape == (2, 4) and not s.any() for s in states)  # zeros: what a loop's first step passes
+        assert calls.user_output(problem).shape == (2, 4)
+        x1, hx1 = calls.user_args(problem, unbatched=True)
+        assert x1.shape == (3,) and all(s.shape == (4,) for s in (hx1 if op == "lstm_cell" else (hx1,)))
+    gru = setup.problem(setup.spec("gru", batch_first=True, num_layers=2), 0, state=True)
+    x, hx = calls.user_args(gru)
+    assert x.shape == (2, 5, 3) and isinstance(hx, np.ndarray) and hx.shape == (2, 2, 4)
+    assert calls.user_args(gru.replace(initial_state=None))[1] is None  # a layer starts from its default
+    lstm = setup.problem(setup.spec("lstm", batch_first=True), 0, state=True)
+    assert isinstance(calls.user_args(lstm)[1], tuple) and calls.user_output(lstm).shape == (2, 5, 4)
+
+
+@pytest.mark.parametrize("op,caveat,complaint", [
+    ("gru", "      - probe: state_container\n        args: {container: tuple}\n        recorded: {torch: refused}\n",
+     "gru carries one state"),
+    ("gru_cell", "      - probe: state_directions_mismatch\n        recorded: {torch: refused}\n",
+     "gru_cell is one direction")], ids=["one-state-container", "cell-directions"])
+def test_a_probe_that_cannot_apply_to_the_pages_api_is_refused_at_load(tmp_path, op, caveat, complaint):
+    from mapping.cases import CaseFileError
+
+    text = BASE.replace("  frameworks:", f"  op: {op}\n  frameworks:", 1)
+    text = text.replace("    verdict: equivalent\n\n  - row: Parameter 2",
+                        "    verdict: equivalent\n    caveats:\n" + caveat + "\n  - row: Parameter 2", 1)
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseFileError, match=complaint):
+        load_case_file(path)
+
+
+@pytest.mark.torch
+@pytest.mark.mindspore
+def test_a_cells_default_state_differs_between_torch_and_mindspore():
+    """The measurement behind the GRUCell/RNNCell/LSTMCell pages' state caveat: torch's cells start from zeros
+    (within float32 rounding of the reference), MindSpore's refuse a call without a state."""
+    from mapping.checks import CheckContext
+    from mapping.probes import PROBES
+
+    adapter_or_skip("torch")
+    adapter_or_skip("mindspore")
+    for op in ("lstm_cell", "gru_cell"):
+        torch_side = PROBES["default_state"].run({}, CheckContext("torch", op=op))
+        assert torch_side.behaviour == "starts from zero states" and torch_side.figure < 1e-6
+        ms_side = PROBES["default_state"].run({}, CheckContext("mindspore", op=op))
+        assert ms_side.behaviour == "refused: the state must be given" and "hx" in ms_side.detail
+    layer = PROBES["default_state"].run({}, CheckContext("mindspore", op="gru"))
+    assert layer.behaviour == "starts from zero states"

@@ -162,8 +162,8 @@ class MindSporeAdapter(Adapter):
 
     def fresh_layer(self, spec: LayerSpec) -> nn.Cell:
         self.check_supported(spec)
-        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]}
-        return self.layer_class(spec.op)(**options, dtype=_MS_DTYPES[spec.dtype])
+        options = {self.parameters[spec.api][f]: getattr(spec, f) for f in self.parameters[spec.api]}
+        return self.layer_class(spec.api)(**options, dtype=_MS_DTYPES[spec.dtype])
 
     def cell_loop(self, problem: Problem) -> np.ndarray:
         spec = problem.spec

@@ -131,10 +131,10 @@ class TorchAdapter(Adapter):
 
     def fresh_layer(self, spec: LayerSpec) -> torch.nn.Module:
         self.check_supported(spec)
-        options = {self.parameters[spec.op][f]: getattr(spec, f) for f in self.parameters[spec.op]}
+        options = {self.parameters[spec.api][f]: getattr(spec, f) for f in self.parameters[spec.api]}
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="dropout option adds dropout after all but last")
-            return self.layer_class(spec.op)(**options, dtype=_TORCH_DTYPES[spec.dtype])
+            return self.layer_class(spec.api)(**options, dtype=_TORCH_DTYPES[spec.dtype])
 
     def cell_loop(self, problem: Problem) -> np.ndarray:
         spec = problem.spec

@@ -91,3 +91,8 @@ class Op:
 
     def bind(self, spec: LayerSpec) -> Cell:
         return self.cell(spec)
+
+    def as_passed(self, states: "tuple[Any, ...] | list[Any]") -> Any:
+        """The initial state as a user passes it in a call: the tuple of the op's states where it has several
+        (LSTM's ``(h_0, c_0)``), the one state itself where it has one (GRU's and the Elman RNN's ``h_0``)."""
+        return states[0] if len(self.states) == 1 else states

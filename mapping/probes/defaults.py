@@ -12,7 +12,8 @@ from pydantic import Field
 
 from ..checks import CheckContext
 from ..checks.arguments import Args, Setup
-from . import Finding, register
+from ..errors import one_line
+from . import Finding, calls, register
 
 #: A fresh layer of this size gives each initialiser enough draws to be told apart.
 FRESH = Setup(input_size=8, hidden_size=16, batch=2, steps=4)
@@ -121,3 +122,24 @@ def fresh_mode(args: ModeArgs, ctx: CheckContext) -> Finding:
     if gap > 1e-6:
         return Finding("training mode: dropout active on a plain call", figure=gap, figure_label=label)
     return Finding("inference mode: no dropout on a plain call", figure=gap, figure_label=label)
+
+
+class StateArgs(Args):
+    setup: Setup = Setup()
+
+
+@register("default_state", "defaults", StateArgs)
+def default_state(args: StateArgs, ctx: CheckContext) -> Finding:
+    """A call without an initial state: does it start from zeros, or must the state be given?"""
+    adapter = ctx.adapter
+    problem = calls.one_step(args.setup.problem(args.setup.spec(ctx.op, batch_first=True), ctx.seed))
+    layer = adapter.user_layer(problem.spec, problem.weights)
+    x, _ = calls.user_args(problem)
+    try:
+        out = adapter.call_user(layer, x)[0]
+    except Exception as exc:  # noqa: BLE001 - requiring the state is the measurement
+        return Finding("refused: the state must be given", detail=f"{type(exc).__name__}: {one_line(exc, 200)}")
+    gap = float(np.abs(out.astype(np.float64) - calls.user_output(problem)).max())
+    ok = gap <= 1e-5
+    return Finding("starts from zero states" if ok else "starts from something else than zeros", figure=gap,
+                   figure_label="max |result - float64 reference from zero states|", trap=not ok)

@@ -10,8 +10,9 @@ import numpy as np
 
 from ..checks import CheckContext
 from ..checks.arguments import Args, Setup
-from ..errors import one_line
-from . import Finding, register
+from ..errors import ArgsError, one_line
+from ..spec import split_api
+from . import Finding, calls, register
 
 
 class WrongArgs(Args):
@@ -33,26 +34,30 @@ def _silent(results: list[np.ndarray]) -> Finding:
 @register("wrong_input_features", "errors", WrongArgs)
 def wrong_input_features(args: WrongArgs, ctx: CheckContext) -> Finding:
     """An input with one feature more than input_size"""
-    problem = args.setup.problem(args.setup.spec(ctx.op, batch_first=True), ctx.seed)
+    problem = calls.one_step(args.setup.problem(args.setup.spec(ctx.op, batch_first=True), ctx.seed))
     layer = ctx.adapter.user_layer(problem.spec, problem.weights)
-    ctx.adapter.call_user(layer, problem.x)  # a Keras layer is built by its first call
-    x = np.concatenate([problem.x, problem.x[..., :1]], axis=-1)
-    found = _call(ctx, layer, x)
+    x, hx = calls.user_args(problem)
+    ctx.adapter.call_user(layer, x, hx)  # a Keras layer is built by its first call
+    found = _call(ctx, layer, np.concatenate([x, x[..., :1]], axis=-1), hx)
     return found if isinstance(found, Finding) else _silent(found)
 
 
 @register("state_batch_mismatch", "errors", WrongArgs)
 def state_batch_mismatch(args: WrongArgs, ctx: CheckContext) -> Finding:
     """Initial states for one sample more than the input has"""
-    problem = args.setup.problem(args.setup.spec(ctx.op, batch_first=True), ctx.seed, state=True)
+    problem = calls.one_step(args.setup.problem(args.setup.spec(ctx.op, batch_first=True), ctx.seed, state=True))
     layer = ctx.adapter.user_layer(problem.spec, problem.weights)
-    hx = tuple(np.concatenate([s, s[:, :1]], axis=1) for s in problem.initial_state)
-    found = _call(ctx, layer, problem.x, hx)
+    found = _call(ctx, layer, *calls.user_args(problem, tuple(np.concatenate([s, s[:, :1]], axis=1)
+                                                              for s in problem.initial_state)))
     return found if isinstance(found, Finding) else _silent(found)
 
 
 class DirectionsArgs(Args):
     setup: Setup = Setup()
+
+    def check_case(self, frameworks: list[str], op: str) -> None:
+        if split_api(op)[1] == "cell":
+            raise ArgsError("probe", f"{op} is one direction: it has no bidirectional form to probe")
 
 
 @register("state_directions_mismatch", "errors", DirectionsArgs)
@@ -61,6 +66,5 @@ def state_directions_mismatch(args: DirectionsArgs, ctx: CheckContext) -> Findin
     problem = args.setup.problem(args.setup.spec(ctx.op, batch_first=True, bidirectional=True), ctx.seed,
                                  state=True)
     layer = ctx.adapter.user_layer(problem.spec, problem.weights)
-    hx = tuple(s[:1] for s in problem.initial_state)
-    found = _call(ctx, layer, problem.x, hx)
+    found = _call(ctx, layer, *calls.user_args(problem, tuple(s[:1] for s in problem.initial_state)))
     return found if isinstance(found, Finding) else _silent(found)

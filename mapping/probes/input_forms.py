@@ -15,8 +15,8 @@ import numpy as np
 
 from ..checks import CheckContext
 from ..checks.arguments import Args, Setup
-from ..errors import one_line
-from . import Finding, register
+from ..errors import ArgsError, one_line
+from . import Finding, calls, register
 
 #: Below this error against the float64 reference a result was computed in float64 (float32 rounding alone gives
 #: ~1e-8 and more on these problems).
@@ -35,7 +35,8 @@ def refused(exc: BaseException) -> Finding:
 
 
 def user_problem(ctx: CheckContext, setup: Setup, state: bool = False, **fields):
-    problem = setup.problem(setup.spec(ctx.op, batch_first=True, **fields), ctx.seed, state=state)
+    """The problem a probe calls the user's layer on (a cell: one step; see :mod:`.calls`) and that layer."""
+    problem = calls.one_step(setup.problem(setup.spec(ctx.op, batch_first=True, **fields), ctx.seed, state=state))
     return problem, ctx.adapter.user_layer(problem.spec, problem.weights)
 
 
@@ -44,18 +45,21 @@ def input_dtype(args: DtypeArgs, ctx: CheckContext) -> Finding:
     """An input of another dtype than the layer's (float32): refused, cast, or run under its label in other precision"""
     adapter = ctx.adapter
     problem, layer = user_problem(ctx, args.setup, state=args.state)
-    x = problem.x.astype(args.dtype)  # the values the user holds, in that dtype
-    state = None if problem.initial_state is None else tuple(s.astype(args.dtype) for s in problem.initial_state)
-    single = adapter.call_user(layer, x.astype(np.float32),
-                               None if state is None else tuple(s.astype(np.float32) for s in state))[0]
+    problem = problem.replace(x=problem.x.astype(args.dtype).astype(np.float64), initial_state=None if
+                              problem.initial_state is None else tuple(s.astype(args.dtype).astype(np.float64)
+                                                                       for s in problem.initial_state))
+    # the values the user holds, in float32 (the layer's dtype), then in the probed dtype (states too if asked)
+    single = adapter.call_user(layer, *calls.user_args(problem, x_as=lambda a: a.astype(np.float32),
+                                                       state_as=lambda a: a.astype(np.float32)))[0]
+    state_dtype = args.dtype if args.state else "float32"
     try:
-        out = adapter.call_user(layer, adapter.tensor(x, dtype=args.dtype),
-                                None if state is None else tuple(adapter.tensor(s, dtype=args.dtype) for s in state))[0]
+        out = adapter.call_user(layer, *calls.user_args(
+            problem, x_as=lambda a: adapter.tensor(a.astype(args.dtype), dtype=args.dtype),
+            state_as=lambda a: adapter.tensor(a.astype(state_dtype), dtype=state_dtype)))[0]
     except Exception as exc:  # noqa: BLE001 - a refusal is the measurement
         return refused(exc)
     label = out.dtype.name
-    reference = problem.replace(x=x.astype(np.float64), initial_state=None if state is None else tuple(
-        s.astype(np.float64) for s in state)).reference().output
+    reference = calls.user_output(problem)
     gap = float(np.abs(out.astype(np.float64) - single.astype(np.float64)).max())
     error = float(np.abs(out.astype(np.float64) - reference).max())
     if error <= FLOAT64_ERROR:
@@ -82,12 +86,13 @@ class UnbatchedArgs(Args):
 @register("unbatched_input", "input_forms", UnbatchedArgs)
 def unbatched_input(args: UnbatchedArgs, ctx: CheckContext) -> Finding:
     """A single sequence without a batch axis, (time, features)"""
+    # a cell: one step of one sample, (features,), and its state without the batch axis
     adapter = ctx.adapter
     problem, layer = user_problem(ctx, args.setup)
-    one = problem.x[0]
-    batched = adapter.call_user(layer, one[None])[0][0]
+    one = problem.replace(x=problem.x[:1])  # the first sample as a batch of one (batch_first)
+    batched = adapter.call_user(layer, *calls.user_args(one))[0][0]
     try:
-        out = adapter.call_user(layer, one)[0]
+        out = adapter.call_user(layer, *calls.user_args(one, unbatched=True))[0]
     except Exception as exc:  # noqa: BLE001
         return refused(exc)
     if out.shape != batched.shape:
@@ -101,16 +106,22 @@ class StateContainerArgs(Args):
     container: Literal["list", "tuple"]
     setup: Setup = Setup()
 
+    def check_case(self, frameworks: list[str], op: str) -> None:
+        if calls.state_count(op) == 1:
+            raise ArgsError("container", f"{op} carries one state, passed as the tensor itself: no container to "
+                                         "probe")
+
 
 @register("state_container", "input_forms", StateContainerArgs)
 def state_container(args: StateContainerArgs, ctx: CheckContext) -> Finding:
     """The initial states passed in a list or a tuple"""
     adapter = ctx.adapter
     problem, layer = user_problem(ctx, args.setup, state=True)
-    ref = problem.reference().output
+    ref = calls.user_output(problem)
     container = list if args.container == "list" else tuple
+    x, hx = calls.user_args(problem)
     try:
-        out = adapter.call_user(layer, problem.x, container(problem.initial_state))[0]
+        out = adapter.call_user(layer, x, container(hx))[0]
     except Exception as exc:  # noqa: BLE001
         return refused(exc)
     gap = float(np.abs(out.astype(np.float64) - ref).max())

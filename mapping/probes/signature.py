@@ -27,9 +27,10 @@ class SignatureArgs(Args):
 
 def _documented(cls: type, name: str) -> bool:
     """Whether the class's docstring documents ``name`` as an argument: a line starting with the name (markup
-    allowed: ``**h_0**``, ```x```, ``- name``) followed by ``:`` or ``(`` -- not a mere use in an example."""
+    allowed: ``**h_0**``, ```x```, ``- name``) followed by ``:`` or ``(`` or by ``of shape`` (PyTorch's cells:
+    ``- **input** of shape (batch, input_size)``) -- not a mere use in an example."""
     docs = "\n".join(inspect.getdoc(c) or "" for c in (cls, getattr(cls, "__init__", None)) if c is not None)
-    return re.search(rf"^\s*[-*]*\s*[`*]*{re.escape(name)}[`*]*\s*[:(]", docs, re.M) is not None
+    return re.search(rf"^\s*[-*]*\s*[`*]*{re.escape(name)}[`*]*\s*([:(]|of shape)", docs, re.M) is not None
 
 
 @register("signature", "signature_drift", SignatureArgs)

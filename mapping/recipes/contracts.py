@@ -10,7 +10,8 @@ Contracts:
 * ``forward``: ``fn(layer, ...)``. ``layer`` is the layer a user of the framework holds for the problem's spec,
   holding the problem's weights (:meth:`Adapter.user_layer`). The other parameters are filled by name from the
   target's inputs, as the framework's tensors: ``x`` (also ``inputs``, ``input``, ``sequences``); ``hx`` (also
-  ``initial_state``, ``state``: the op's states as a tuple, each ``(layers * directions, batch, hidden)``);
+  ``initial_state``, ``state``: the op's states as its users pass them, each ``(layers * directions, batch,
+  hidden)``: a tuple for LSTM's two, the tensor itself for GRU's and the Elman RNN's one);
   ``seq_length`` or ``lengths`` (one integer per sample); ``mask`` (``(batch, time)`` booleans); and what a
   target adds (``x2``, ``h0``, ``c0``). A parameter with a default that the target does not fill keeps its
   default. Whatever the function returns (a tensor, or nested tuples of them) is flattened in order and
@@ -72,6 +73,7 @@ from .. import ops
 from ..compare import within_tolerance
 from ..errors import Unsupported
 from ..problem import Problem
+from ..spec import split_api
 from ..tolerances import forward_tolerance
 from . import RecipeSpec, spec_of
 
@@ -113,6 +115,8 @@ class RecipeCall:
         """The case's problem for this variant (see the module docstring); ``padded``: right-padded in every variant
         (for recipes about lengths); ``state``: with a random initial state in every variant."""
         fields = dict(spec_fields or {})
+        if split_api(self.op)[1] == "cell" and self.variant in ("bidirectional", "layers", "padding"):
+            raise Unsupported("a cell is one step of one layer in one direction, and its loop takes no lengths")
         if self.variant == "bidirectional":
             fields["bidirectional"] = True
         elif self.variant == "layers":
@@ -183,7 +187,8 @@ def target(name: str):
 
 def _inputs(problem: Problem) -> dict[str, Any]:
     """The canonical inputs every target offers: x, the initial state, lengths and a (batch, time) mask."""
-    inputs: dict[str, Any] = {"x": problem.x, "hx": problem.initial_state}
+    hx = None if problem.initial_state is None else ops.of(problem.spec).as_passed(problem.initial_state)
+    inputs: dict[str, Any] = {"x": problem.x, "hx": hx}
     if problem.lengths is not None:
         inputs["lengths"] = problem.lengths
         inputs["mask"] = problem.real_steps().T.copy()
@@ -364,6 +369,25 @@ def _keras_initial_state(problem: Problem) -> Expected:
     inputs = {**_inputs(given), **{f"{name}0": s[0] for name, s in zip(names, state)}}
     return Expected(inputs, list(given.reference().fields().values()),
                     "the float64 reference started from Keras-shaped (batch, units) initial states")
+
+
+@target("cell_steps")
+def _cell_steps(problem: Problem) -> Expected:
+    """A cell (``LSTMCell``, ``GRUCell``, ``RNNCell``) stepped over a time-major ``x`` by the user's loop, from
+    initial states given one array per state, ``(batch, hidden)``, named ``h0`` (and ``c0``): every step's hidden
+    state stacked along time, then the last step's states, ``(batch, hidden)`` each."""
+    spec = problem.spec
+    if spec.form != "cell" or spec.batch_first:
+        raise Unsupported("a cell stepped over a time-major x")
+    from ..weights import random_state
+
+    state = problem.initial_state or random_state(spec, problem.batch, seed=2)
+    given = problem.replace(initial_state=state)
+    op = ops.of(spec)
+    ref = given.reference()
+    inputs = {**_inputs(given), **{name: s[0] for name, s in zip(op.initial_names, state)}}
+    return Expected(inputs, [ref.output] + [ref.states[name][0] for name in op.final_names],
+                    "the float64 reference's hidden state at every step, then its last states, (batch, hidden)")
 
 
 # --- running ------------------------------------------------------------------------------------------------

@@ -380,3 +380,44 @@ def left_padding(net, x, seq_length):
     output, states = net(right, None, seq_length)
     output = ops.stack([s if k == 0 else ops.cat((s[steps - k:], s[:steps - k])) for s, k in zip(output, shifts)])
     return output, states
+
+
+# --- GRU, RNN and the cells (the pages beside the LSTM ones) ---
+
+
+@recipe("forward", target="output_and_states", spec={"batch_first": True}, state=True)
+def hidden_state_by_position(net, x, hx):
+    """PyTorch's ``gru(x, h_0)`` / ``rnn(x, h_0)`` on ``mindspore.nn.GRU`` or ``mindspore.nn.RNN``: the initial state
+    is the second argument, by position or as ``hx=``, one tensor ``(num_layers * num_directions, batch,
+    hidden_size)``."""
+    output, h_n = net(x, hx)
+    return output, h_n
+
+
+@recipe("forward", target="cell_steps", spec={"batch_first": False}, state=True)
+def lstm_cell_loop(net, x, h0, c0):
+    """``mindspore.nn.LSTMCell`` over a time-major sequence, each step's states fed to the next: assign the result
+    back to the ``(h, c)`` tuple passed at the next step (passing the initial states at every step, as the page's
+    example does, computes first steps only)."""
+    from mindspore import ops
+
+    h, c = h0, c0
+    outputs = []
+    for x_t in x:
+        h, c = net(x_t, (h, c))
+        outputs.append(h)
+    return ops.stack(outputs), h, c
+
+
+@recipe("forward", target="cell_steps", spec={"batch_first": False}, state=True)
+def hidden_cell_loop(net, x, h0):
+    """``mindspore.nn.GRUCell`` or ``mindspore.nn.RNNCell`` over a time-major sequence: the hidden state is the
+    second argument and has no default (pass zeros at the first step); each step's result is fed to the next."""
+    from mindspore import ops
+
+    h = h0
+    outputs = []
+    for x_t in x:
+        h = net(x_t, h)
+        outputs.append(h)
+    return ops.stack(outputs), h
