@@ -676,6 +676,31 @@ def test_corrected_tables_follow_each_renderings_own_rows(master_results):
     assert html.count('class="export"') == 2 and html.count('data-copy="correction"') == 1
 
 
+@pytest.mark.skipif(not (REPO.parent / "shared" / "pages" / "pytorch_diff_GRU.en.md").is_file(),
+                    reason="the page copies are not beside the project")
+def test_pages_copied_beside_the_seeds_export_their_corrected_tables_too():
+    """The GRU, RNN and cell pages' copies live in ../shared/pages, not ../shared/seeds: their renderings are read
+    and exported like the LSTM pages', and a caveat that bites says what each framework measured."""
+    record = PageRecord(id="pytorch-gru-master", title="Differences with torch.nn.GRU", docs_version="master",
+                        language="en", address="https://example.org/GRU.md", written_against={"pytorch": "1.8.1"},
+                        frameworks=["torch", "mindspore"], case_file="cases/pytorch_gru_master.yaml", rows=10)
+    row = dict(page=record.id, row="Parameter 5", check="renamed_parameter", params={"pytorch": "batch_first"},
+               claim="batch_first", expected_verdict="equivalent", measured_verdict="equivalent", outcome="passed",
+               duration_s=0.1)
+    said = {"torch": "accepted as a batch of one", "mindspore": "refused"}
+    results = [CaseResult(framework=fw, framework_version=v, **row, caveats=[CaveatRecord(
+        probe="unbatched_input", kind="input_forms", title="A single sequence without a batch axis", bites=True,
+        behaviour=said[fw])]) for fw, v in (("torch", "2.13.0"), ("mindspore", "2.10.0"))]
+    merged = merge([ResultsFile(environment=environment("all", {"torch": "2.13.0"}), pages=[record],
+                                results=results)])
+    done = {e.rendering.seed: e for e in exports(merged, all_revisions(merged.pages))}
+    assert set(done) == {"pytorch_diff_GRU.en.md", "pytorch_diff_GRU.zh_cn.md"}
+    for export in done.values():
+        line = next(x for x in export.text.splitlines() if "`batch_first`" in x)
+        assert ("Worth adding: A single sequence without a batch axis: PyTorch: accepted as a batch of one; "
+                "MindSpore: refused.") in line
+
+
 def test_a_page_whose_case_file_lists_no_copy_says_coverage_is_not_measured(torch_new):
     torch_new.pages[:] = [TORCH_PAGE.model_copy(update={"case_file": "cases/dropout_structure.yaml"})]
     html = render(merge([torch_new]))

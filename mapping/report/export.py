@@ -59,9 +59,22 @@ def differences(row: RowView | None, *, has_case: bool = False) -> str:
                 f"`{r.name}` ({framework_label(r.framework)})" for r in ran) + ".")
     else:
         parts.append(f"Unchanged; verified: {verdicts_in_words(row)}.")
-    biting = {(c.title, c.behaviour) for fw in row.frameworks for c in row.caveats_for(fw) if c.bites}
-    for title, behaviour in sorted(biting):
-        parts.append(f"Worth adding: {title}: {first_sentence(behaviour)}")
+    # Each caveat that bites once, with what every framework measured (the point is usually that they differ).
+    titles: dict[str, dict[str, list[str]]] = {}
+    for fw in row.frameworks:
+        for c in row.caveats_for(fw):
+            if c.bites:
+                titles.setdefault(c.title, {})
+    for fw in row.frameworks:
+        for c in row.caveats_for(fw):
+            behaviour = first_sentence(c.behaviour).rstrip(".")
+            seen = titles.get(c.title, {}).setdefault(fw, []) if c.title in titles else None
+            if seen is not None and behaviour not in seen:
+                seen.append(behaviour)
+    for title, measured in titles.items():
+        said = "; ".join(f"{framework_label(fw)}: {', '.join(behaviours)}" for fw, behaviours in measured.items())
+        parts.append(f"Worth adding: {title.rstrip('?.')}? {said}." if title.endswith("?")
+                     else f"Worth adding: {title.rstrip('.')}: {said}.")
     return " ".join(parts)
 
 

@@ -22,7 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -387,7 +387,7 @@ def render(merged: MergedReport, *, revisions: dict[str, PageRevisions] | None =
 
 
 def write_report(results_paths: Iterable[Path | str], html_path: Path | str, *, allow_incomplete: bool = False,
-                 exports_dir: Path | str | None = None, seeds: Path | str = DEFAULT_SEEDS,
+                 exports_dir: Path | str | None = None, seeds: Path | str | Sequence[Path] = DEFAULT_SEEDS,
                  summary_path: Path | str | None = None) -> Path:
     """Read results files (or directories of them), merge, render, and write the HTML; returns its path.
 
@@ -402,7 +402,7 @@ def write_report(results_paths: Iterable[Path | str], html_path: Path | str, *, 
     results_paths = list(results_paths)
     html_path = atomic.refuse_overwriting(html_path, results_paths, suffixes=(".html", ".htm"), what="report")
     merged = merge(read_results(results_paths, allow_incomplete=allow_incomplete))
-    revisions = all_revisions(merged.pages, root=ROOT, seeds=Path(seeds))
+    revisions = all_revisions(merged.pages, root=ROOT, seeds=seeds)
     done = exports(merged, revisions)
     folder = Path(exports_dir) if exports_dir is not None else html_path.parent / "corrections"
     write_exports(done, folder)

@@ -1,6 +1,7 @@
 """Where each case's row stands on each rendering of its page, read by the audit.
 
-A page comes in several renderings (``page.renderings`` in its case file, copies in ``../shared/seeds``), and
+A page comes in several renderings (``page.renderings`` in its case file, copies in ``../shared/seeds`` for the
+LSTM pages and ``../shared/pages`` for the others), and
 renderings can be revisions: 000 and 002 are one page before and after a row was inserted, so a row has a
 number per rendering. The report shows those numbers, measures coverage against each rendering's own rows
 (not against the number of cases) and exports the corrected table in each rendering's numbering; all three
@@ -14,13 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from ..audit import AuditInputError, CaseFileInfo, PageRow, PageTable, audit_page, index_case_file
 from ..results import PageRecord
 
-#: The project root (case files are named relative to it) and where copies of the pages live beside it.
+#: The project root (case files are named relative to it) and where copies of the pages live beside it, searched
+#: in this order: the LSTM pages' seeds, then the copies of the other recurrent pages.
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SEEDS = ROOT.parent / "shared" / "seeds"
+DEFAULT_SEEDS = (ROOT.parent / "shared" / "seeds", ROOT.parent / "shared" / "pages")
 
 
 @dataclass
@@ -77,11 +80,15 @@ class PageRevisions:
         return len(labels) > 1
 
 
-def _rendering(info: CaseFileInfo, seed: str, rows: int | None, note: str, seeds: Path) -> Rendering:
+def _folders(seeds: Path | str | Sequence[Path | str]) -> list[Path]:
+    return [Path(seeds)] if isinstance(seeds, (str, Path)) else [Path(f) for f in seeds]
+
+
+def _rendering(info: CaseFileInfo, seed: str, rows: int | None, note: str, seeds: list[Path]) -> Rendering:
     rendering = Rendering(seed, rows, note)
-    path = seeds / seed
-    if not path.is_file():
-        rendering.problem = f"no copy of this rendering at {path}"
+    path = next((folder / seed for folder in seeds if (folder / seed).is_file()), None)
+    if path is None:
+        rendering.problem = f"no copy of this rendering in {' or '.join(str(f) for f in seeds)}"
         return rendering
     try:
         report = audit_page(path, [info], forced=True)
@@ -94,7 +101,8 @@ def _rendering(info: CaseFileInfo, seed: str, rows: int | None, note: str, seeds
     return rendering
 
 
-def page_revisions(record: PageRecord, *, root: Path = ROOT, seeds: Path = DEFAULT_SEEDS) -> PageRevisions:
+def page_revisions(record: PageRecord, *, root: Path = ROOT, seeds: Path | Sequence[Path] = DEFAULT_SEEDS
+                   ) -> PageRevisions:
     """Read every rendering the page's case file lists (a supplement lists none)."""
     case_path = root / record.case_file
     try:
@@ -102,7 +110,8 @@ def page_revisions(record: PageRecord, *, root: Path = ROOT, seeds: Path = DEFAU
     except AuditInputError as exc:
         return PageRevisions(record.id, [], problem=f"case file {record.case_file}: {exc.problem}")
     notes = _rendering_notes(case_path)
-    renderings = [_rendering(info, seed, rows, notes.get(seed, ""), seeds) for seed, rows in info.renderings.items()]
+    folders = _folders(seeds)
+    renderings = [_rendering(info, seed, rows, notes.get(seed, ""), folders) for seed, rows in info.renderings.items()]
     return PageRevisions(record.id, renderings, [c.row for c in info.example_cases])
 
 
@@ -117,8 +126,8 @@ def _rendering_notes(case_path: Path) -> dict[str, str]:
     return {str(r.get("seed")): str(r.get("note") or "") for r in page.get("renderings") or [] if isinstance(r, dict)}
 
 
-def all_revisions(pages: dict[str, PageRecord], *, root: Path = ROOT, seeds: Path = DEFAULT_SEEDS
-                  ) -> dict[str, PageRevisions]:
+def all_revisions(pages: dict[str, PageRecord], *, root: Path = ROOT,
+                  seeds: Path | Sequence[Path] = DEFAULT_SEEDS) -> dict[str, PageRevisions]:
     """The renderings of every vendor page (supplements have none)."""
     return {page_id: page_revisions(record, root=root, seeds=seeds)
             for page_id, record in pages.items() if record.kind == "mapping_page"}
