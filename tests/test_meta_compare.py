@@ -332,3 +332,73 @@ def test_measurement_diagnoses_a_failed_comparison_when_given_the_problem():
     assert m.outcome(Verdict.DIVERGES).diagnoses == m.diagnoses
     plain = Measurement("torch")
     assert not plain.compare("no problem given", wrong, ref) and plain.diagnoses == []
+
+
+def test_the_figures_reported_are_what_they_say():
+    """The report shows ``max_scaled`` as the figure that decided a row (``|a - e| / (1 + |e|)``, the quantity the
+    tolerance bounds), beside max abs, max rel and the worst element: each computed by hand here. (Mutation testing
+    found that nothing checked ``max_scaled`` itself: dividing by 2 + |e|, or multiplying, went unnoticed.)"""
+    expected = np.array([[1.0, -3.0], [4.0, 2.0]])
+    actual = np.array([[1.5, -3.0], [4.25, 2.0]])
+    f = compare.field_figures("output", actual, expected, tol=0.2)
+    assert f.max_abs == 0.5 and f.max_rel == 0.5 and f.worst_index == (0, 0)
+    assert f.max_scaled == 0.25  # 0.5 / (1 + 1) beats 0.25 / (1 + 4)
+    assert f.within == 0.75  # 0.5 > 0.2 * 2; 0.25 <= 0.2 * 5
+    # both sides infinite: |inf - inf| is NaN, which counts as infinitely far, never as NaN or zero
+    with np.errstate(invalid="ignore"):
+        both_infinite = compare.field_figures("c_n", np.array([np.inf]), np.array([np.inf]), 1e-6)
+    assert both_infinite.max_scaled == np.inf
+
+
+def test_the_comparison_is_carried_out_in_float64_whatever_the_dtypes_handed_in():
+    """A float16 reference value of 2048 makes the bound tol * (1 + 2048) = 2049 in float64; computed in float16,
+    1 + 2048 rounds back to 2048 and an element exactly at the bound would fail."""
+    expected = np.array([2048.0], dtype=np.float16)
+    actual = np.array([4097.0])
+    assert compare.within_tolerance(actual, expected, 1.0).tolist() == [True]
+    assert compare.field_figures("output", actual, expected, 1.0).max_scaled == 1.0
+
+
+def test_the_deciding_figure_is_the_comparison_the_verdict_hangs_on():
+    """What the report shows as the figure that decided (``Outcome.deciding``), field by field: the first failing
+    comparison, else the worst of those that passed (named as such), else a comparison or effect a check marked.
+    (Mutation testing found the framework-free tests never read it: blanking any field went unnoticed.)"""
+    from mapping.checks.measure import REFERENCE, TOLERANCE_TEST, Deciding
+
+    e = np.array([1.0, 3.0])
+    small, large, wrong = np.array([1.0 + 2e-7, 3.0]), np.array([1.0, 3.0 + 8e-7]), np.array([1.5, 3.0])
+    m = Measurement("torch", tol=1e-6)
+    assert m.compare("first", small, e) and m.compare("second", large, e)
+    assert m.outcome(Verdict.EQUIVALENT).deciding == Deciding(
+        "worst of 2 comparisons, second: largest |a − e| / (1 + |e|)", pytest.approx(2e-7), REFERENCE, 1e-6,
+        TOLERANCE_TEST, True)
+    one = Measurement("torch", tol=1e-6)
+    one.compare("only", small, e)
+    assert one.outcome(Verdict.EQUIVALENT).deciding == Deciding(
+        "only: largest |a − e| / (1 + |e|)", pytest.approx(1e-7), REFERENCE, 1e-6, TOLERANCE_TEST, True)
+    assert not m.compare("bad", wrong, e, against="Keras") and not m.compare("worse", 2 * wrong, e)
+    assert m.outcome(Verdict.DIVERGES).deciding == Deciding(
+        "bad: largest |a − e| / (1 + |e|)", 0.25, "Keras", 1e-6, TOLERANCE_TEST, False)
+    marked = Measurement("torch", tol=1e-6)
+    marked.compare("worse", 2 * wrong, e)
+    marked.compare("marked", large, e, decide=True)
+    assert marked.outcome(Verdict.EQUIVALENT).deciding.label == "marked: largest |a − e| / (1 + |e|)"
+    effect = Measurement("torch", tol=1e-6)
+    assert effect.differs("dropout", np.zeros(2), np.array([0.0, 0.5]), at_least=0.1, decide=True)
+    assert effect.outcome(Verdict.DIVERGES).deciding == Deciding(
+        "dropout: largest |difference|", 0.5, "the same run without it", 0.1,
+        "an effect when the largest difference is above the threshold", True)
+    assert not effect.differs("none", np.zeros(2), np.array([0.0, 0.1]), at_least=0.1, decide=True)
+    assert effect.deciding.holds is False and effect.details[-1] == "none: max difference 0.1"
+    infinite = Measurement("torch", tol=1e-6)
+    infinite.decide("a shape mismatch", np.inf, compared_with="x")
+    assert infinite.outcome(Verdict.DIVERGES).deciding == Deciding("a shape mismatch", None, "x")
+    assert Measurement("torch", tol=1e-6).outcome(Verdict.EQUIVALENT).deciding is None
+    assert Measurement("torch", tol=1e-6).outcome(Verdict.EQUIVALENT).recipes == []
+
+
+def test_a_measurement_takes_the_tolerance_of_its_api():
+    from mapping.tolerances import tolerance
+
+    assert Measurement("mindspore", op="gru").tol == tolerance("mindspore", "float32", "gru") == 2e-4
+    assert Measurement("mindspore").tol == tolerance("mindspore", "float32") == 1e-6
