@@ -105,3 +105,32 @@ def test_projection_shapes():
     spec = LSTMSpec(input_size=2, hidden_size=4, proj_size=2, num_layers=2, bidirectional=True)
     r = reference_forward(Problem(spec, random_weights(spec), random_inputs(spec, 3, 5)))
     assert r.output.shape == (3, 5, 4) and r.h_n.shape == (4, 3, 2) and r.c_n.shape == (4, 3, 4)
+
+
+@pytest.mark.parametrize("side, gate", [("x", 0), ("x", 1), ("h", 2), ("h", 3)])
+def test_lstm_dropout_scales_act_as_the_scaled_gate_block_of_the_weights(side, gate):
+    """The reference's dropout path (each gate sees its own scale of x and h) against the plain path with that gate's
+    block of w_ih or w_hh scaled instead: scaling the input of one gate is scaling its weights. Scales of one are the
+    plain step. (Only framework cases exercised this path before; mutation testing found its slices unchecked.)"""
+    import dataclasses
+
+    from mapping.ops.lstm import LSTMCell
+
+    spec = LSTMSpec(input_size=3, hidden_size=2)
+    w = random_weights(spec, seed=3)[0, 0]
+    rng = np.random.default_rng(4)
+    x, state = rng.normal(size=(5, 3)), (rng.normal(size=(5, 2)), rng.normal(size=(5, 2)))
+    cell = LSTMCell(spec)
+    plain, _ = cell.step(w, x, state)
+    ones = (np.ones((4, 5, 3)), np.ones((4, 5, 2)))
+    same, _ = cell.step(w, x, state, ones)
+    np.testing.assert_allclose(np.concatenate(same, 1), np.concatenate(plain, 1), rtol=0, atol=1e-15)
+    xs, hs = np.ones((4, 5, 3)), np.ones((4, 5, 2))
+    (xs if side == "x" else hs)[gate] = 0.5
+    name = "w_ih" if side == "x" else "w_hh"
+    scaled = getattr(w, name).copy()
+    scaled[gate * 2:(gate + 1) * 2] *= 0.5
+    by_weights, _ = cell.step(dataclasses.replace(w, **{name: scaled}), x, state)
+    by_scales, _ = cell.step(w, x, state, (xs, hs))
+    np.testing.assert_allclose(np.concatenate(by_scales, 1), np.concatenate(by_weights, 1), rtol=0, atol=1e-14)
+    assert not np.allclose(np.concatenate(by_scales, 1), np.concatenate(plain, 1))
