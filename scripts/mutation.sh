@@ -22,7 +22,7 @@ checks|mapping/checks/padding.py mapping/checks/dropout.py mapping/checks/parame
 checks_cases|mapping/checks/dropout_stats.py mapping/checks/dropout.py mapping/checks/padding.py mapping/checks/regularizers.py mapping/checks/initializers.py|tests/test_meta_checks.py cases
 reference|mapping/reference/forward.py mapping/problem.py mapping/ops/lstm.py mapping/ops/activations.py|tests/test_reference.py tests/test_reference_grad.py tests/test_reference_outside.py -m "not (tfkeras or keras2 or mindspore or torch)"
 reference_backward|mapping/reference/backward.py|tests/test_reference_grad.py
-ops_gru_rnn|mapping/ops/gru.py mapping/ops/rnn.py mapping/converters/gru.py mapping/converters/rnn.py|tests/test_reference_gru_rnn.py tests/test_reference_grad.py tests/test_spec_and_converters.py -m "not (tfkeras or keras2 or mindspore or torch)"
+ops_gru_rnn|mapping/ops/gru.py mapping/ops/rnn.py mapping/converters/gru.py mapping/converters/rnn.py|tests/test_reference.py tests/test_reference_gru_rnn.py tests/test_reference_grad.py tests/test_spec_and_converters.py -m "not (tfkeras or keras2 or mindspore or torch)"
 converters|mapping/converters/lstm.py mapping/converters/native.py mapping/converters/__init__.py|tests/test_spec_and_converters.py tests/test_adapter_paths.py -k "export or round_trip or keras or projection or shape"
 torch|mapping/adapters/torch.py|tests/test_adapter_paths.py tests/test_adapters.py tests/test_gradients.py -m torch -k "not grid"
 keras|mapping/adapters/keras.py|tests/test_adapter_paths.py tests/test_adapters.py tests/test_gradients.py -m "tfkeras or keras2" -k "not grid"

@@ -107,29 +107,34 @@ def test_projection_shapes():
     assert r.output.shape == (3, 5, 4) and r.h_n.shape == (4, 3, 2) and r.c_n.shape == (4, 3, 4)
 
 
-@pytest.mark.parametrize("side, gate", [("x", 0), ("x", 1), ("h", 2), ("h", 3)])
-def test_lstm_dropout_scales_act_as_the_scaled_gate_block_of_the_weights(side, gate):
+@pytest.mark.parametrize("op, side, gate", [("lstm", "x", 0), ("lstm", "x", 1), ("lstm", "h", 2), ("lstm", "h", 3),
+                                            ("gru", "x", 0), ("gru", "h", 1), ("gru", "h", 2), ("gru", "x", 2),
+                                            ("rnn", "x", 0), ("rnn", "h", 0)])
+def test_dropout_scales_act_as_the_scaled_gate_block_of_the_weights(op, side, gate):
     """The reference's dropout path (each gate sees its own scale of x and h) against the plain path with that gate's
-    block of w_ih or w_hh scaled instead: scaling the input of one gate is scaling its weights. Scales of one are the
-    plain step. (Only framework cases exercised this path before; mutation testing found its slices unchecked.)"""
+    block of w_ih or w_hh scaled instead: scaling the input of one gate is scaling its weights (GRU's candidate
+    included: its recurrent product is scaled before the reset gate multiplies it). Scales of one are the plain step.
+    (Only framework cases exercised this path before; mutation testing found its slices unchecked.)"""
     import dataclasses
 
-    from mapping.ops.lstm import LSTMCell
+    from mapping import ops
+    from mapping.spec import LayerSpec
 
-    spec = LSTMSpec(input_size=3, hidden_size=2)
+    spec = LayerSpec.parse({"op": op, "input_size": 3, "hidden_size": 2})
+    gates, hidden = len(type(spec).GATES), 2
     w = random_weights(spec, seed=3)[0, 0]
     rng = np.random.default_rng(4)
-    x, state = rng.normal(size=(5, 3)), (rng.normal(size=(5, 2)), rng.normal(size=(5, 2)))
-    cell = LSTMCell(spec)
+    x = rng.normal(size=(5, 3))
+    state = tuple(rng.normal(size=(5, 2)) for _ in type(spec).STATES)
+    cell = ops.of(spec).bind(spec)
     plain, _ = cell.step(w, x, state)
-    ones = (np.ones((4, 5, 3)), np.ones((4, 5, 2)))
-    same, _ = cell.step(w, x, state, ones)
+    same, _ = cell.step(w, x, state, (np.ones((gates, 5, 3)), np.ones((gates, 5, 2))))
     np.testing.assert_allclose(np.concatenate(same, 1), np.concatenate(plain, 1), rtol=0, atol=1e-15)
-    xs, hs = np.ones((4, 5, 3)), np.ones((4, 5, 2))
+    xs, hs = np.ones((gates, 5, 3)), np.ones((gates, 5, 2))
     (xs if side == "x" else hs)[gate] = 0.5
     name = "w_ih" if side == "x" else "w_hh"
     scaled = getattr(w, name).copy()
-    scaled[gate * 2:(gate + 1) * 2] *= 0.5
+    scaled[gate * hidden:(gate + 1) * hidden] *= 0.5
     by_weights, _ = cell.step(dataclasses.replace(w, **{name: scaled}), x, state)
     by_scales, _ = cell.step(w, x, state, (xs, hs))
     np.testing.assert_allclose(np.concatenate(by_scales, 1), np.concatenate(by_weights, 1), rtol=0, atol=1e-14)
