@@ -390,6 +390,8 @@ def test_the_deciding_figure_is_the_comparison_the_verdict_hangs_on():
         "an effect when the largest difference is above the threshold", True)
     assert not effect.differs("none", np.zeros(2), np.array([0.0, 0.1]), at_least=0.1, decide=True)
     assert effect.deciding.holds is False and effect.details[-1] == "none: max difference 0.1"
+    unmarked = Measurement("torch", tol=1e-6)
+    assert unmarked.differs("seen, not deciding", np.zeros(2), np.ones(2)) and unmarked.deciding is None
     infinite = Measurement("torch", tol=1e-6)
     infinite.decide("a shape mismatch", np.inf, compared_with="x")
     assert infinite.outcome(Verdict.DIVERGES).deciding == Deciding("a shape mismatch", None, "x")
