@@ -67,10 +67,11 @@ def differences(row: RowView | None, *, has_case: bool = False) -> str:
                 titles.setdefault(c.title, {})
     for fw in row.frameworks:
         for c in row.caveats_for(fw):
-            behaviour = first_sentence(c.behaviour).rstrip(".")
-            seen = titles.get(c.title, {}).setdefault(fw, []) if c.title in titles else None
-            if seen is not None and behaviour not in seen:
-                seen.append(behaviour)
+            if c.title in titles:
+                said = titles[c.title].setdefault(fw, [])
+                behaviour = first_sentence(c.behaviour).rstrip(".")
+                if behaviour not in said:
+                    said.append(behaviour)
     for title, measured in titles.items():
         said = "; ".join(f"{framework_label(fw)}: {', '.join(behaviours)}" for fw, behaviours in measured.items())
         parts.append(f"Worth adding: {title.rstrip('?.')}? {said}." if title.endswith("?")

@@ -184,11 +184,6 @@ class RowView:
         return list(seen.values())
 
     @property
-    def caveats_bite(self) -> bool:
-        """Some caveat measured on this row matters for it (a trap, or the sides behave differently)."""
-        return any(c.bites for m in self.measurements for c in m.result.caveats)
-
-    @property
     def status(self) -> RowStatus:
         """One word for the row: wrong, holds with caveats, holds, does not apply, or no verdict: the row's status
         over all its measurements (:func:`mapping.status.row_status`, the one definition), in the report's words."""
