@@ -12,6 +12,17 @@ from mapping.cases import case_files, load_case_file
 from mapping.recipes import contracts
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def judge_row(case_file_name: str, row: str, framework: str):
+    """The judgement of one row of a shipped case file on ``framework``, as ``pytest cases`` gives it (the recipes a
+    case names are looked up when it is judged, so a recipe replaced by a test is the one that runs)."""
+    from mapping import judge
+
+    path = ROOT / "cases" / case_file_name
+    case_file = load_case_file(path)
+    case = next(c for c in case_file.cases if c.row == row)
+    return judge.judge(path, case_file, case, framework)
 ALL = [(framework, name) for framework in recipes.MODULES for name in recipes.names(framework)]
 
 
@@ -49,13 +60,8 @@ def test_every_recipe_a_case_shows_is_written_for_its_framework():
 
 @pytest.mark.torch
 def test_a_recipe_that_stops_working_fails_its_case(monkeypatch):
-    from mapping import judge
-
     adapter_or_skip("torch")
-    path = ROOT / "cases" / "pytorch_lstm_r2.3.yaml"
-    case_file = load_case_file(path)
-    case = next(c for c in case_file.cases if c.row == "Input 4")
-    assert judge.judge(path, case_file, case, "torch").status == "passed"
+    assert judge_row("pytorch_lstm_r2.3.yaml", "Input 4", "torch").status == "passed"
     working = recipes.get("torch", "packed_lengths")
 
     @recipes.recipe(**{"contract": "forward", **recipes.spec_of(working).options})
@@ -65,7 +71,7 @@ def test_a_recipe_that_stops_working_fails_its_case(monkeypatch):
         return output * (lengths.max() > 0), h_n, c_n
 
     monkeypatch.setattr("mapping.recipes.torch.packed_lengths", packed_lengths)
-    j = judge.judge(path, case_file, case, "torch")
+    j = judge_row("pytorch_lstm_r2.3.yaml", "Input 4", "torch")
     assert j.status == "failed"
     assert "recipe packed_lengths no longer reproduces" in j.message
     (record,) = j.recipes
@@ -265,13 +271,8 @@ def test_the_recurrent_dropout_contract_refuses_other_structures():
 
 @pytest.mark.torch
 def test_a_broken_recurrent_dropout_recipe_fails_its_case(monkeypatch):
-    from mapping import judge
-
     adapter_or_skip("torch")
-    path = ROOT / "cases" / "dropout_structure.yaml"
-    case_file = load_case_file(path)
-    case = next(c for c in case_file.cases if c.row == "recurrent_dropout")
-    assert judge.judge(path, case_file, case, "torch").status == "passed"
+    assert judge_row("dropout_structure.yaml", "recurrent_dropout", "torch").status == "passed"
 
     @recipes.recipe("recurrent_dropout", rate=0.5, loop=True)
     def keras_recurrent_dropout(lstm, x, rate):
@@ -282,7 +283,7 @@ def test_a_broken_recurrent_dropout_recipe_fails_its_case(monkeypatch):
         return torch.nn.functional.dropout(output, p=rate, training=True), h, c
 
     monkeypatch.setattr("mapping.recipes.torch.keras_recurrent_dropout", keras_recurrent_dropout)
-    j = judge.judge(path, case_file, case, "torch")
+    j = judge_row("dropout_structure.yaml", "recurrent_dropout", "torch")
     assert j.status == "failed" and "recipe keras_recurrent_dropout no longer reproduces" in j.message
 
 
@@ -426,13 +427,8 @@ def test_findings_lists_a_recipe_for_each_row_whose_text_was_converted():
 def test_a_cell_loop_that_never_carries_its_state_fails_its_case(monkeypatch):
     """The LSTMCell page's own MindSpore loop (the initial states passed at every step) as the recipe: the cell_steps
     target tells it from the loop that feeds each step's states to the next."""
-    from mapping import judge
-
     adapter_or_skip("mindspore")
-    path = ROOT / "cases" / "pytorch_lstmcell_master.yaml"
-    case_file = load_case_file(path)
-    case = next(c for c in case_file.cases if c.row == "Code example 2")
-    assert judge.judge(path, case_file, case, "mindspore").status == "passed"
+    assert judge_row("pytorch_lstmcell_master.yaml", "Code example 2", "mindspore").status == "passed"
     working = recipes.get("mindspore", "lstm_cell_loop")
 
     @recipes.recipe(**{"contract": working.__recipe__.contract, **recipes.spec_of(working).options})
@@ -447,7 +443,7 @@ def test_a_cell_loop_that_never_carries_its_state_fails_its_case(monkeypatch):
         return ops.stack(outputs), h, c
 
     monkeypatch.setattr("mapping.recipes.mindspore.lstm_cell_loop", lstm_cell_loop)
-    j = judge.judge(path, case_file, case, "mindspore")
+    j = judge_row("pytorch_lstmcell_master.yaml", "Code example 2", "mindspore")
     assert j.status == "failed" and "recipe lstm_cell_loop no longer reproduces" in j.message
     assert j.recipes[0].ok is False and j.recipes[0].max_abs > 0.01
 
