@@ -5,6 +5,8 @@
 #   ./scripts/mutation.sh                 # every group, one after the other
 #   ./scripts/mutation.sh compare runner  # only these groups
 #   ./scripts/mutation.sh --list          # the groups, their modules and their tests
+#   MUTANTS="GLOB..." ./scripts/mutation.sh GROUP   # only the mutants whose names match (mutmut's filter):
+#                                         # e.g. last run's survivors, to re-check them with the group's tests
 #
 # Each group runs in a copy of the work tree under build/mutation/<group>/ (mutmut writes its mutants/ there,
 # never into the sources) and ends with build/mutation/<group>/summary.txt: killed / survived / no tests /
@@ -13,20 +15,21 @@
 # mutation/survivors.md.
 source "$(dirname "$0")/_venv.sh"
 
-# group | modules to mutate (space-separated) | pytest arguments selecting the group's fast tests
+# group | modules to mutate (space-separated) | pytest arguments selecting the group's fast tests (mutmut runs, for
+# each mutant, only those of them that reached the mutated function in its first, recorded run)
 GROUPS_TABLE='
 compare|mapping/compare.py|tests/test_meta_compare.py tests/test_meta_checks.py -m "not (tfkeras or keras2 or mindspore or torch)"
 measure|mapping/checks/measure.py|tests/test_meta_compare.py tests/test_meta_checks.py -m "not (tfkeras or keras2 or mindspore or torch)"
 judge|mapping/judge.py mapping/run.py|tests/test_meta_judgement.py
 checks|mapping/checks/padding.py mapping/checks/dropout.py mapping/checks/parameters.py mapping/checks/layouts.py mapping/checks/recipes.py mapping/checks/dropout_stats.py mapping/checks/examples.py mapping/checks/initializers.py mapping/checks/regularizers.py|tests/test_meta_checks.py -m "not (tfkeras or keras2 or mindspore or torch)"
-checks_cases|mapping/checks/dropout_stats.py mapping/checks/dropout.py mapping/checks/padding.py mapping/checks/regularizers.py mapping/checks/initializers.py|tests/test_meta_checks.py cases
-reference|mapping/reference/forward.py mapping/problem.py mapping/ops/lstm.py mapping/ops/activations.py|tests/test_reference.py tests/test_reference_grad.py tests/test_reference_outside.py -m "not (tfkeras or keras2 or mindspore or torch)"
+checks_cases|mapping/checks/dropout_stats.py mapping/checks/dropout.py mapping/checks/padding.py mapping/checks/regularizers.py mapping/checks/initializers.py mapping/checks/parameters.py mapping/checks/examples.py|tests/test_meta_checks.py cases
+reference|mapping/reference/forward.py mapping/problem.py mapping/ops/lstm.py mapping/ops/activations.py|tests/test_reference.py tests/test_reference_grad.py tests/test_reference_outside.py tests/test_spec_and_converters.py -m "not (tfkeras or keras2 or mindspore or torch)"
 reference_backward|mapping/reference/backward.py|tests/test_reference_grad.py
 ops_gru_rnn|mapping/ops/gru.py mapping/ops/rnn.py mapping/converters/gru.py mapping/converters/rnn.py|tests/test_reference.py tests/test_reference_gru_rnn.py tests/test_reference_grad.py tests/test_spec_and_converters.py -m "not (tfkeras or keras2 or mindspore or torch)"
 converters|mapping/converters/lstm.py mapping/converters/native.py mapping/converters/__init__.py|tests/test_spec_and_converters.py tests/test_adapter_paths.py -k "export or round_trip or keras or projection or shape"
-torch|mapping/adapters/torch.py|tests/test_adapter_paths.py tests/test_adapters.py tests/test_gradients.py -m torch -k "not grid"
-keras|mapping/adapters/keras.py|tests/test_adapter_paths.py tests/test_adapters.py tests/test_gradients.py -m "tfkeras or keras2" -k "not grid"
-mindspore|mapping/adapters/mindspore.py|tests/test_adapter_paths.py tests/test_adapters.py tests/test_gradients.py -m mindspore -k "not grid"
+torch|mapping/adapters/torch.py|tests/test_adapter_paths.py tests/test_adapters.py tests/test_gradients.py tests/test_probes.py tests/test_recipes.py cases -k "not grid"
+keras|mapping/adapters/keras.py|tests/test_adapter_paths.py tests/test_adapters.py tests/test_gradients.py tests/test_probes.py tests/test_recipes.py cases -k "not grid"
+mindspore|mapping/adapters/mindspore.py|tests/test_adapter_paths.py tests/test_adapters.py tests/test_gradients.py tests/test_probes.py tests/test_recipes.py cases -k "not grid"
 '
 
 if [ "${1:-}" = "--list" ]; then
@@ -57,22 +60,28 @@ for group in "${wanted[@]}"; do
 [tool.mutmut]
 source_paths = ["mapping"]
 only_mutate = $(toml_list "$modules")
-also_copy = ["cases/", "conftest.py"]
+also_copy = ["cases/", "conftest.py", "FINDINGS.md", "README.md"]
 pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q", "-x"]
 pytest_add_cli_args_test_selection = $(toml_list "$tests")
 process_isolation = "forkserver"
 use_git_change_detection = false
 EOF
   start=$(date +%s)
-  (cd "$dir" && OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mutmut" run --max-children 2 > run.log 2>&1) || true
+  read -r -a only <<< "${MUTANTS:-}"
+  (cd "$dir" && OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mutmut" run --max-children 2 "${only[@]}" > run.log 2>&1) || true
   (cd "$dir" && "$ROOT/.venv/bin/mutmut" export-cicd-stats >/dev/null 2>&1 || true
    "$ROOT/.venv/bin/mutmut" results --all true > results.txt 2>&1 || "$ROOT/.venv/bin/mutmut" results > results.txt 2>&1 || true)
-  "$ROOT/.venv/bin/python" - "$dir" "$group" "$(( $(date +%s) - start ))" <<'PY'
+  "$ROOT/.venv/bin/python" - "$dir" "$group" "$(( $(date +%s) - start ))" "${MUTANTS:-}" <<'PY'
 import json, pathlib, sys
-d, group, seconds = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+d, group, seconds, only = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 stats = json.loads((d / "mutants" / "mutmut-cicd-stats.json").read_text())
 survivors = [l.strip().split(":")[0] for l in (d / "results.txt").read_text().splitlines() if l.strip().endswith(": survived")]
+outcomes = ("killed", "survived", "no_tests", "skipped", "suspicious", "timeout", "segfault",
+            "check_was_interrupted_by_user")
+stats["total"] = sum(stats[k] for k in outcomes)  # a filtered run leaves the unselected mutants unchecked: not counted
 tested = stats["total"] - stats["skipped"] - stats["no_tests"]
+if only:
+    group = f"{group} (only {only})"
 lines = [f"{group}: {stats['total']} mutants, {stats['killed']} killed, {stats['survived']} survived, "
          f"{stats['timeout']} timeouts, {stats['no_tests']} not reached by the group's tests, "
          f"{stats['suspicious']} suspicious, {stats['segfault']} segfaults "

@@ -139,3 +139,75 @@ def test_dropout_scales_act_as_the_scaled_gate_block_of_the_weights(op, side, ga
     by_scales, _ = cell.step(w, x, state, (xs, hs))
     np.testing.assert_allclose(np.concatenate(by_scales, 1), np.concatenate(by_weights, 1), rtol=0, atol=1e-14)
     assert not np.allclose(np.concatenate(by_scales, 1), np.concatenate(plain, 1))
+
+
+@pytest.mark.parametrize("op", ["lstm", "gru", "rnn"])
+def test_dropout_between_layers_scales_what_the_next_layer_reads(op):
+    """The stack's between-layer dropout (PyTorch's and MindSpore's ``dropout``) against the two layers run one
+    at a time, the first one's output scaled by hand before the second reads it; scales of one are the plain
+    stack, and the first layer's state is untouched. (Mutation testing found this path exercised only by the
+    framework cases.)"""
+    from mapping.reference.forward import DropoutScales
+    from mapping.spec import LayerSpec
+
+    spec = LayerSpec.parse({"op": op, "input_size": 3, "hidden_size": 2, "num_layers": 2, "batch_first": False})
+    w = random_weights(spec, seed=5)
+    x = random_inputs(spec, 4, 6, seed=6)
+    scales = np.random.default_rng(7).choice([0.0, 2.0], size=(6, 4, 2))
+    stacked = reference_forward(Problem(spec, w, x), DropoutScales(between_layers=scales))
+    ones = reference_forward(Problem(spec, w, x), DropoutScales(between_layers=np.ones((6, 4, 2))))
+    plain = reference_forward(Problem(spec, w, x))
+    first_spec = spec.replace(num_layers=1)
+    second_spec = first_spec.replace(input_size=2)
+    first = reference_forward(Problem(first_spec, CanonicalWeights(first_spec, {(0, 0): w[0, 0]}), x))
+    second = reference_forward(Problem(second_spec, CanonicalWeights(second_spec, {(0, 0): w[1, 0]}),
+                                       first.output * scales))
+    np.testing.assert_allclose(stacked.output, second.output, rtol=0, atol=1e-15)
+    for name in plain.states:
+        np.testing.assert_allclose(stacked.states[name][1], second.states[name][0], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(stacked.states[name][0], first.states[name][0], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(ones.states[name], plain.states[name], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(ones.output, plain.output, rtol=0, atol=1e-15)
+    assert not np.allclose(stacked.output, plain.output)
+
+
+@pytest.mark.parametrize("op", ["lstm", "gru", "rnn"])
+def test_input_and_recurrent_dropout_act_on_the_first_layers_forward_direction_only(op):
+    """Keras' ``dropout`` and ``recurrent_dropout`` scales reach the first layer's forward direction, step by
+    step: a scale that is constant in time is that gate's weight block scaled; a scale that changes at one step
+    leaves the steps before it alone; the backward direction never sees them."""
+    import dataclasses
+
+    from mapping.reference.forward import DropoutScales
+    from mapping.spec import LayerSpec
+
+    spec = LayerSpec.parse({"op": op, "input_size": 3, "hidden_size": 2, "bidirectional": True,
+                            "batch_first": False})
+    gates, steps, batch = len(type(spec).GATES), 5, 4
+    w = random_weights(spec, seed=8)
+    x = random_inputs(spec, batch, steps, seed=9)
+    plain = reference_forward(Problem(spec, w, x))
+    for side, name in (("inputs", "w_ih"), ("recurrent", "w_hh")):
+        size = 3 if side == "inputs" else 2
+        constant = np.ones((steps, gates, batch, size))
+        constant[:, 0] = 0.5
+        dropped = reference_forward(Problem(spec, w, x), DropoutScales(**{side: constant}))
+        block = getattr(w[0, 0], name).copy()
+        block[:2] *= 0.5
+        by_weights = reference_forward(Problem(spec, _with_direction(w, 0, dataclasses.replace(w[0, 0], **{name: block})), x))
+        np.testing.assert_allclose(dropped.output, by_weights.output, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(dropped.output[..., 2:], plain.output[..., 2:], rtol=0, atol=1e-15)
+        assert not np.allclose(dropped.output[..., :2], plain.output[..., :2])
+    late = np.ones((steps, gates, batch, 3))
+    late[3] = 0.0
+    dropped = reference_forward(Problem(spec, w, x), DropoutScales(inputs=late))
+    np.testing.assert_allclose(dropped.output[:3], plain.output[:3], rtol=0, atol=1e-15)
+    assert not np.allclose(dropped.output[3, :, :2], plain.output[3, :, :2])
+
+
+def _with_direction(weights: CanonicalWeights, k: int, direction: DirectionWeights) -> CanonicalWeights:
+    """``weights`` with the direction at flat index ``k`` (layer-major) replaced."""
+    spec = weights.spec
+    blocks = {(layer, d): weights[layer, d] for layer in range(spec.num_layers) for d in range(spec.num_directions)}
+    blocks[divmod(k, spec.num_directions)] = direction
+    return CanonicalWeights(spec, blocks)

@@ -47,6 +47,51 @@ def test_impossible_inputs_name_argument(kwargs, field):
     assert err.value.field == field
 
 
+@pytest.mark.parametrize(
+    "spec_changes, kwargs, field, words",
+    [
+        ({}, {"x": np.zeros((2, 5))}, "x", "3-D, got shape (2, 5)"),
+        ({}, {"x": np.zeros((2, 5, 4))}, "x", "4 features, spec.input_size is 3 (layout (batch, time, features))"),
+        ({"batch_first": False}, {"x": np.zeros((5, 2, 4))}, "x", "(layout (time, batch, features))"),
+        ({}, {"x": np.zeros((0, 5, 3))}, "x", "empty batch or time axis"),
+        ({}, {"x": np.zeros((2, 0, 3))}, "x", "empty batch or time axis"),
+        ({}, {"x": np.zeros((2, 5, 3)), "initial_state": (np.zeros((1, 2, 4)),)}, "initial_state",
+         "must be 2 arrays (h0, c0)"),
+        ({"op": "gru"}, {"x": np.zeros((2, 5, 3)), "initial_state": (np.zeros((1, 2, 4)),) * 2}, "initial_state",
+         "must be 1 array (h0)"),
+        ({"num_layers": 2}, {"x": np.zeros((2, 5, 3)), "initial_state": (np.zeros((2, 2, 4)), np.zeros((1, 2, 4)))},
+         "initial_state.c0", "expected (2, 2, 4) (num_layers * num_directions, batch, size)"),
+        ({}, {"x": np.zeros((2, 5, 3)), "lengths": [5]}, "lengths", "must be 2 integers"),
+        ({}, {"x": np.zeros((2, 5, 3)), "lengths": [0, 5]}, "lengths", "must lie in [1, 5], got [0, 5]"),
+        ({}, {"x": np.zeros((2, 5, 3)), "lengths": [2, 6]}, "lengths", "must lie in [1, 5], got [2, 6]"),
+        ({"form": "cell"}, {"x": np.zeros((2, 1, 3)), "lengths": [1, 1]}, "lengths", "a cell (form: cell) takes no "
+         "lengths"),
+    ],
+)
+def test_impossible_inputs_say_what_and_where(spec_changes, kwargs, field, words):
+    """Every refusal of :meth:`Problem.validated` names the argument, says what is wrong with the figures, and
+    carries the location it was given (a case file and case); the exception is SpecError, never a framework's."""
+    spec = LayerSpec.parse({"op": "lstm", "input_size": 3, "hidden_size": 4, **spec_changes})
+    where = "cases/x.yaml:12: case 'Row 3'"
+    with pytest.raises(SpecError) as err:
+        Problem(spec, random_weights(spec), **kwargs).validated(where=where)
+    assert (err.value.field, err.value.where) == (field, where)
+    assert words in str(err.value) and where in str(err.value)
+
+
+def test_a_validated_problem_holds_numpy_arrays_and_int64_lengths():
+    """What :meth:`Problem.validated` promises the reference and the adapters: NumPy arrays whatever was passed
+    (lists included), lengths as int64, and the values unchanged."""
+    spec = LSTMSpec(input_size=1, hidden_size=2)
+    x = [[[0.5], [1.5], [2.5]], [[3.5], [4.5], [5.5]]]
+    h0, c0 = [[[1.0, 2.0], [3.0, 4.0]]], [[[5.0, 6.0], [7.0, 8.0]]]
+    p = Problem(spec, random_weights(spec), x, (h0, c0), lengths=np.array([3, 1], dtype=np.int32)).validated()
+    assert isinstance(p.x, np.ndarray) and p.x.tolist() == x
+    assert all(isinstance(s, np.ndarray) for s in p.initial_state)
+    assert [s.tolist() for s in p.initial_state] == [h0, c0]
+    assert p.lengths.dtype == np.int64 and p.lengths.tolist() == [3, 1]
+
+
 SPECS = [
     LSTMSpec(input_size=3, hidden_size=4),
     LSTMSpec(input_size=3, hidden_size=4, num_layers=3, bidirectional=True),
@@ -169,3 +214,38 @@ def test_gru_without_reset_after_has_no_torch_or_mindspore_layout():
     for convert in (converters.to_torch, converters.to_mindspore):
         with pytest.raises(Unsupported, match="reset_after"):
             convert(w)
+
+
+def test_a_run_result_names_its_fields_and_nothing_else():
+    """RunResult's states are attributes (``r.h_n``); a field the op lacks is an AttributeError, so ``hasattr``
+    and ``getattr(r, name, default)`` work, and copies and pickles survive; ``replace`` keeps what it is not
+    given and refuses a field the op lacks."""
+    import copy
+    import pickle
+
+    from mapping.problem import RunResult
+
+    gru = RunResult.of(LayerSpec.parse({"op": "gru", "input_size": 1, "hidden_size": 1}), np.zeros((1, 2, 1)),
+                       [np.ones((1, 1, 1))])
+    assert gru.h_n.tolist() == [[[1.0]]] and not hasattr(gru, "c_n") and getattr(gru, "c_n", None) is None
+    for twin in (copy.deepcopy(gru), pickle.loads(pickle.dumps(gru))):
+        assert twin.fields().keys() == gru.fields().keys() and twin.h_n.tolist() == gru.h_n.tolist()
+    swapped = gru.replace(h_n=np.full((1, 1, 1), 2.0))
+    assert swapped.h_n.tolist() == [[[2.0]]] and swapped.output is gru.output
+    assert gru.replace(output=np.ones((1, 2, 1))).h_n is gru.h_n
+    with pytest.raises(KeyError, match="c_n"):
+        gru.replace(c_n=np.zeros((1, 1, 1)))
+    with pytest.raises(ValueError, match="2 final states for gru"):
+        RunResult.of(LayerSpec.parse({"op": "gru", "input_size": 1, "hidden_size": 1}), np.zeros((1, 2, 1)),
+                     [np.ones((1, 1, 1))] * 2)
+
+
+def test_without_lengths_every_step_is_real():
+    """The mask of real steps without lengths: all True, boolean, (time, batch), as with lengths (what the
+    diagnosis and the recipes index and reverse in time)."""
+    from mapping.problem import real_steps
+
+    spec = LSTMSpec(input_size=1, hidden_size=1)
+    for mask in (real_steps(None, 2, 3), Problem(spec, random_weights(spec), np.zeros((2, 3, 1))).real_steps()):
+        assert mask.dtype == np.bool_ and mask.shape == (3, 2) and mask.all()
+    assert real_steps(np.array([3, 1]), 2, 3).tolist() == [[True, True], [True, False], [True, False]]
