@@ -7,6 +7,8 @@
 #   ./scripts/mutation.sh --list          # the groups, their modules and their tests
 #   MUTANTS="GLOB..." ./scripts/mutation.sh GROUP   # only the mutants whose names match (mutmut's filter):
 #                                         # e.g. last run's survivors, to re-check them with the group's tests
+#   TESTS="PYTEST ARGS" ./scripts/mutation.sh GROUP # other tests than the group's (e.g. with the grid)
+#   RUN=NAME ...                          # write to build/mutation/GROUP-NAME, keeping the group's own run
 #
 # Each group runs in a copy of the work tree under build/mutation/<group>/ (mutmut writes its mutants/ there,
 # never into the sources) and ends with build/mutation/<group>/summary.txt: killed / survived / no tests /
@@ -50,8 +52,8 @@ for group in "${wanted[@]}"; do
   line=$(echo "$GROUPS_TABLE" | grep "^$group|" || true)
   if [ -z "$line" ]; then echo "unknown group $group (see --list)" >&2; exit 2; fi
   modules=$(echo "$line" | cut -d'|' -f2)
-  tests=$(echo "$line" | cut -d'|' -f3)
-  dir="build/mutation/$group"
+  tests=${TESTS:-$(echo "$line" | cut -d'|' -f3)}
+  dir="build/mutation/$group${RUN:+-$RUN}"
   echo "==> $group: mutating $modules with $tests"
   rm -rf "$dir" && mkdir -p "$dir"
   git ls-files -co --exclude-standard -z | grep -zv '^build/' | xargs -0 cp --parents -t "$dir"
@@ -71,7 +73,7 @@ EOF
   (cd "$dir" && OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mutmut" run --max-children 2 "${only[@]}" > run.log 2>&1) || true
   (cd "$dir" && "$ROOT/.venv/bin/mutmut" export-cicd-stats >/dev/null 2>&1 || true
    "$ROOT/.venv/bin/mutmut" results --all true > results.txt 2>&1 || "$ROOT/.venv/bin/mutmut" results > results.txt 2>&1 || true)
-  "$ROOT/.venv/bin/python" - "$dir" "$group" "$(( $(date +%s) - start ))" "${MUTANTS:-}" <<'PY'
+  "$ROOT/.venv/bin/python" - "$dir" "$group${RUN:+-$RUN}" "$(( $(date +%s) - start ))" "${MUTANTS:-}" <<'PY'
 import json, pathlib, sys
 d, group, seconds, only = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 stats = json.loads((d / "mutants" / "mutmut-cicd-stats.json").read_text())
@@ -81,7 +83,7 @@ outcomes = ("killed", "survived", "no_tests", "skipped", "suspicious", "timeout"
 stats["total"] = sum(stats[k] for k in outcomes)  # a filtered run leaves the unselected mutants unchecked: not counted
 tested = stats["total"] - stats["skipped"] - stats["no_tests"]
 if only:
-    group = f"{group} (only {only})"
+    group = f"{group} (only {len(only.split())} named mutants)"
 lines = [f"{group}: {stats['total']} mutants, {stats['killed']} killed, {stats['survived']} survived, "
          f"{stats['timeout']} timeouts, {stats['no_tests']} not reached by the group's tests, "
          f"{stats['suspicious']} suspicious, {stats['segfault']} segfaults "

@@ -97,3 +97,30 @@ def test_go_backwards_stack_reverses_once(framework, batch_first, lengths):
     figures = compare_results(adapter.forward(problem), problem.reference(), tolerance(framework, "float32"),
                               problem.output_mask() if lengths else None)
     assert not mismatches(figures), mismatches(figures)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("api", ["lstm", "gru", "rnn"])
+def test_torch_constructor_stand_ins_match_the_real_constructors(api):
+    """``nn.LSTM/GRU/RNN.__init__`` are ``(*args, **kwargs)``; the adapter's stand-in carries the signature the
+    parameter rows are judged on (``RNNBase``'s, whose ``self`` and ``mode`` users never pass). Arguments bound
+    through it, positionally, reach the same parameter of the real layer (RNN's ``nonlinearity`` is fourth); GRU
+    and RNN have no ``proj_size`` (the real ones refuse it)."""
+    import inspect
+
+    adapter = adapter_or_skip("torch")
+    signature = inspect.signature(adapter.constructor(api))
+    names = [n for n in signature.parameters if n not in ("self", "mode")]
+    positional = {"input_size": 3, "hidden_size": 4, "num_layers": 2, "nonlinearity": "relu", "bias": False,
+                  "batch_first": True, "dropout": 0.25, "bidirectional": True, "proj_size": 2}
+    values = [positional[n] for n in names[:names.index("bidirectional") + 1]]
+    bound = signature.bind(None, None, *values).arguments
+    layer = adapter.layer_class(api)(*values)
+    for name, value in bound.items():
+        if name not in ("self", "mode"):
+            assert getattr(layer, name) == value, name
+    assert list(adapter.constructor_parameters(api))[:len(values)] == names[:len(values)]
+    assert ("proj_size" in names) == (api == "lstm")
+    if api != "lstm":
+        with pytest.raises(ValueError):
+            adapter.layer_class(api)(3, 4, proj_size=2)
