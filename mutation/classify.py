@@ -150,12 +150,16 @@ def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str]]
     return out, missing
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mutation/classify.py", description=__doc__.splitlines()[0])
-    parser.add_argument("groups", nargs="+")
+    parser.add_argument("groups", nargs="+", help="runs under build/mutation (a group, or GROUP-RUN)")
     parser.add_argument("--build", type=Path, default=ROOT / "build" / "mutation")
     parser.add_argument("--write", action="store_true", help="replace the generated part of mutation/survivors.md")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     classes = load_classes()
     lines, missing = [], []
     for group in args.groups:

@@ -172,6 +172,11 @@ def test_readme_command_runs_as_written(command, monkeypatch, capsys):
         namespace, extra = parse_only(module, argv, monkeypatch)
         assert module == "mapping.conformance" or not extra, f"unrecognised arguments {extra}"
         check_module_arguments(module, namespace, capsys)
+    elif program == ".venv/bin/python" and args[0] == "mutation/classify.py":
+        table = (ROOT / "scripts/mutation.sh").read_text(encoding="utf-8").split("GROUPS_TABLE='", 1)[1]
+        groups = {line.split("|", 1)[0] for line in table.split("'", 1)[0].splitlines() if line}
+        namespace = _classify_parser().parse_args(args[1:])
+        assert set(namespace.groups) <= groups, f"{namespace.groups}: groups are {sorted(groups)}"
     elif program == ".venv/bin/python":
         script = ROOT / args[0]
         assert script.is_file(), args[0]
@@ -179,6 +184,15 @@ def test_readme_command_runs_as_written(command, monkeypatch, capsys):
         assert len(args) == 1 or args[1:] in (["[--repeat", "N]"],), args  # the README's usage hint
     else:
         pytest.fail(f"README shows a command this test does not know how to check: {command}")
+
+
+def _classify_parser() -> argparse.ArgumentParser:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("classify", ROOT / "mutation" / "classify.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.parser()
 
 
 def check_module_arguments(module: str, namespace: argparse.Namespace, capsys) -> None:

@@ -249,3 +249,37 @@ def test_without_lengths_every_step_is_real():
     for mask in (real_steps(None, 2, 3), Problem(spec, random_weights(spec), np.zeros((2, 3, 1))).real_steps()):
         assert mask.dtype == np.bool_ and mask.shape == (3, 2) and mask.all()
     assert real_steps(np.array([3, 1]), 2, 3).tolist() == [[True, True], [True, False], [True, False]]
+    padded = Problem(spec, random_weights(spec), np.zeros((2, 3, 1)), lengths=np.array([3, 1]))
+    assert padded.real_steps().tolist() == [[True, True], [True, False], [True, False]]
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_what_a_framework_is_fed_and_where_its_output_is_real(batch_first):
+    """``Problem.cast`` rounds x and the initial state to the framework's dtype and leaves lengths alone;
+    ``Problem.replace`` changes only what it is given; ``output_mask`` marks the real steps in the output's layout
+    (reversed in time with go_backwards, as Keras returns it), None without lengths; ``RunResult.astype`` casts
+    every field."""
+    from mapping.problem import RunResult
+
+    spec = LSTMSpec(input_size=1, hidden_size=1, batch_first=batch_first)
+    x = np.full((2, 3, 1) if batch_first else (3, 2, 1), 1 / 3)
+    state = (np.full((1, 2, 1), 0.1), np.full((1, 2, 1), 0.2))
+    problem = Problem(spec, random_weights(spec), x, state, lengths=np.array([3, 1]))
+    cast = problem.cast("float32")
+    assert cast.x.dtype == np.float32 and cast.x.flat[0] == np.float32(1 / 3) and cast.x.shape == x.shape
+    assert [s.dtype for s in cast.initial_state] == [np.float32] * 2
+    assert [s.flat[0] for s in cast.initial_state] == [np.float32(0.1), np.float32(0.2)]
+    assert cast.lengths is problem.lengths and cast.spec is spec and cast.weights is problem.weights
+    assert Problem(spec, problem.weights, x).cast("float32").initial_state is None
+    moved = problem.replace(lengths=np.array([2, 2]))
+    assert moved.lengths.tolist() == [2, 2] and moved.x is x and moved.initial_state is state
+    real = [[True, True, True], [True, False, False]]  # (batch, time)
+    mask = problem.output_mask()
+    assert mask.shape == ((2, 3, 1) if batch_first else (3, 2, 1))
+    assert (mask[..., 0] if batch_first else mask[..., 0].T).tolist() == real
+    back = problem.replace(spec=spec.replace(go_backwards=True)).output_mask()
+    assert (back[..., 0] if batch_first else back[..., 0].T).tolist() == [row[::-1] for row in real]
+    assert Problem(spec, problem.weights, x).output_mask() is None
+    result = RunResult(np.full((1, 1, 1), 1 / 3), {"h_n": np.full((1, 1, 1), 2 / 3)}).astype(np.float32)
+    assert {k: (v.dtype, v.flat[0]) for k, v in result.fields().items()} == {
+        "output": (np.float32, np.float32(1 / 3)), "h_n": (np.float32, np.float32(2 / 3))}
