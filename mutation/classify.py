@@ -128,8 +128,23 @@ def _cell(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str]]:
-    """Markdown lines for one group, and the survivors left without a class."""
+_HEADLINE = re.compile(r"^(?P<group>.+?): (?P<mutants>\d+) mutants, (?P<killed>\d+) killed, (?P<survived>\d+) survived, "
+                       r"(?P<timeouts>\d+) timeouts, (?P<unreached>\d+) not reached.*\(score (?P<score>[\d.]+)% of "
+                       r"(?P<reached>\d+) reached; (?P<seconds>\d+) s\)")
+
+
+def figures_row(headline: str, counts: dict[str, int]) -> str:
+    """One row of the figures table from a run's summary headline and its survivors' classes."""
+    m = _HEADLINE.match(headline)
+    if m is None:
+        raise SystemExit(f"not a mutation.sh summary line: {headline!r}")
+    by_class = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+    return (f"| {m['group']} | {m['mutants']} | {m['killed']} | {m['survived']} | {m['unreached']} | {m['timeouts']} | "
+            f"{m['score']}% | {by_class} | {m['seconds']} |")
+
+
+def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str], str]:
+    """Markdown lines for one group, the survivors left without a class, and the group's figures row."""
     headline, names = survivors(build / group)
     by_name = diffs(build / group, names)
     rows, missing, counts = [], [], {}
@@ -147,7 +162,7 @@ def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str]]
     out = [f"### {group}", "", headline, "", f"Survivors by class: {by_class}.", ""]
     if rows:
         out += ["| mutant | original | mutated | class | why |", "| --- | --- | --- | --- | --- |", *rows, ""]
-    return out, missing
+    return out, missing, figures_row(headline, counts)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -161,12 +176,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     classes = load_classes()
-    lines, missing = [], []
+    lines, missing, rows = [], [], []
     for group in args.groups:
-        out, lost = table(group, args.build, classes)
+        out, lost, row = table(group, args.build, classes)
         lines += out
         missing += lost
-    text_out = "\n".join(lines)
+        rows.append(row)
+    head = ["| run | mutants | killed | survived | not reached | timeouts | score (killed / reached) | survivors by class "
+            "| s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""]
+    text_out = "\n".join(head + lines)
     if args.write:
         doc = HERE / "survivors.md"
         current = doc.read_text()

@@ -63,3 +63,12 @@ def test_a_survivor_nothing_names_has_no_class():
     change = diff("return x * w", "return x / w")
     assert classify.classify("mapping.compare.x_new_function__mutmut_1", change, data) is None
     assert classify.classify("mapping.compare.x_field_figures__mutmut_103", change, data)[0] == "E"
+
+
+def test_the_figures_row_is_read_from_the_runs_own_summary_line():
+    line = ("torch (only 55 named mutants): 55 mutants, 20 killed, 35 survived, 0 timeouts, 0 not reached by the "
+            "group's tests, 0 suspicious, 0 segfaults (score 36.4% of 55 reached; 301 s)")
+    assert classify.figures_row(line, {"E": 30, "T": 5}) == (
+        "| torch (only 55 named mutants) | 55 | 20 | 35 | 0 | 0 | 36.4% | E 30, T 5 | 301 |")
+    with pytest.raises(SystemExit, match="not a mutation.sh summary line"):
+        classify.figures_row("torch: interrupted", {})
