@@ -5,8 +5,8 @@
 
 A group is a finished ``./scripts/mutation.sh GROUP`` run under ``build/mutation/GROUP``. Each survivor's diff is
 read with mutmut's own functions, in that directory. A survivor is classified by the first entry of
-``classes.yaml`` that names it (``mutants``: exact names or globs) or, failing that, by the first rule whose
-predicate matches its changed lines (``rules``). The exit status is 1 when a survivor has no class, so a new run
+``classes.yaml`` that names it (``mutants``: each entry's ``names`` are exact names or globs) or, failing that, by
+the first rule whose predicate matches its changed lines (``rules``). The exit status is 1 when a survivor has no class, so a new run
 cannot leave a survivor unexplained unnoticed.
 """
 
@@ -100,8 +100,8 @@ def load_classes(path: Path = HERE / "classes.yaml") -> dict:
 
 
 def classify(name: str, diff: str, classes: dict) -> tuple[str, str] | None:
-    for pattern, entry in (classes.get("mutants") or {}).items():
-        if name == pattern or fnmatch.fnmatchcase(name, pattern):
+    for entry in classes.get("mutants") or []:
+        if any(name == pattern or fnmatch.fnmatchcase(name, pattern) for pattern in entry["names"]):
             return entry["class"], entry["why"]
     removed, added = changed_lines(diff)
     for rule in classes.get("rules", []):

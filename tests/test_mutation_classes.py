@@ -53,8 +53,9 @@ def test_changes_that_may_matter_are_left_to_a_named_entry(before, after):
 
 def test_every_entry_names_a_known_class_and_a_reason():
     data = classify.load_classes()
-    for entry in [*data["rules"], *data["mutants"].values()]:
+    for entry in [*data["rules"], *data["mutants"]]:
         assert entry["class"] in CLASSES and len(entry["why"]) > 20, entry
+    assert all(entry["names"] and all(n.startswith("mapping.") for n in entry["names"]) for entry in data["mutants"])
     assert {rule["when"] for rule in data["rules"]} <= set(classify.PREDICATES)
 
 
