@@ -124,3 +124,25 @@ def test_torch_constructor_stand_ins_match_the_real_constructors(api):
     if api != "lstm":
         with pytest.raises(ValueError):
             adapter.layer_class(api)(3, 4, proj_size=2)
+
+
+@pytest.mark.parametrize("framework", framework_params())
+@pytest.mark.parametrize("op", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("batch_first, bias", [(True, True), (False, False)])
+def test_cell_loop_by_hand_is_the_layers_first_direction(framework, op, batch_first, bias):
+    """``cell_loop`` (the lower-level-API probe's hand loop over the framework's one-step cell) against the
+    reference, in both layouts, with and without biases, in float64 where the framework runs it: the probe itself
+    only ever uses one of these, so a loop along the wrong axis, a dropped bias or a lost dtype went unseen."""
+    adapter = adapter_or_skip(framework)
+    spec = LayerSpec.parse({"op": op, "input_size": 3, "hidden_size": 4, "batch_first": batch_first, "bias": bias,
+                            "dtype": "float64"})
+    if adapter.unsupported_reason(spec):
+        spec = spec.replace(dtype="float32")
+    problem = Problem(spec, random_weights(spec, seed=11), random_inputs(spec, 3, 5, seed=12))
+    output = adapter.cell_loop(problem)
+    expected = problem.reference().output
+    if not batch_first:
+        expected = expected.transpose(1, 0, 2)
+    assert output.shape == expected.shape == (3, 5, 4)
+    tol = forward_tolerance(framework, spec.dtype, padded=False)
+    assert np.all(np.abs(output - expected) <= tol * (1 + np.abs(expected))), float(np.abs(output - expected).max())
