@@ -6,8 +6,9 @@
 A group is a finished ``./scripts/mutation.sh GROUP`` run under ``build/mutation/GROUP``. Each survivor's diff is
 read with mutmut's own functions, in that directory. A survivor is classified by the first entry of
 ``classes.yaml`` that names it (``mutants``: each entry's ``names`` are exact names or globs) or, failing that, by
-the first rule whose predicate matches its changed lines (``rules``). The exit status is 1 when a survivor has no class, so a new run
-cannot leave a survivor unexplained unnoticed.
+the first rule whose predicate matches its changed lines (``rules``). ``GROUP=RECHECK`` takes the group's survivors
+that a re-check run killed as class S. The exit status is 1 when a survivor has no class, so a new run cannot
+leave a survivor unexplained unnoticed.
 """
 
 from __future__ import annotations
@@ -115,6 +116,15 @@ def survivors(group_dir: Path) -> tuple[str, list[str]]:
     return lines[0], [line.split("survived:", 1)[1].strip() for line in lines[1:] if "survived:" in line]
 
 
+def recheck_kills(recheck_dir: Path) -> tuple[set[str], str]:
+    """The mutants a re-check run (``RUN=... MUTANTS=... ./scripts/mutation.sh``) killed, and its tests."""
+    lines = (recheck_dir / "summary.txt").read_text().splitlines()
+    tests = next((line.split("tests:", 1)[1].strip() for line in lines if line.strip().startswith("tests:")), "?")
+    killed = {line.split(":")[0].strip() for line in (recheck_dir / "results.txt").read_text().splitlines()
+              if line.strip().endswith(": killed")}
+    return killed, tests
+
+
 def diffs(group_dir: Path, names: list[str]) -> dict[str, str]:
     if not names:
         return {}
@@ -144,13 +154,19 @@ def figures_row(headline: str, counts: dict[str, int]) -> str:
 
 
 def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str], str]:
-    """Markdown lines for one group, the survivors left without a class, and the group's figures row."""
+    """Markdown lines for one group, the survivors left without a class, and the group's figures row.
+
+    ``GROUP=RECHECK`` (e.g. ``torch=torch-grid``): the survivors of GROUP that the re-check run RECHECK killed are
+    class S, with the tests that killed them; the others are classified as usual."""
+    group, _, recheck = group.partition("=")
     headline, names = survivors(build / group)
     by_name = diffs(build / group, names)
+    killed_later, later_tests = recheck_kills(build / recheck) if recheck else (set(), "")
     rows, missing, counts = [], [], {}
     for name in names:
         removed, added = changed_lines(by_name[name])
-        found = classify(name, by_name[name], classes)
+        found = (("S", f"killed when re-run with `{later_tests}` ({recheck}): tests outside the group's subset or "
+                       "written after its run") if name in killed_later else classify(name, by_name[name], classes))
         if found is None:
             missing.append(name)
             found = ("?", "no class in mutation/classes.yaml")

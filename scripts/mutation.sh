@@ -73,9 +73,9 @@ EOF
   (cd "$dir" && OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mutmut" run --max-children 2 "${only[@]}" > run.log 2>&1) || true
   (cd "$dir" && "$ROOT/.venv/bin/mutmut" export-cicd-stats >/dev/null 2>&1 || true
    "$ROOT/.venv/bin/mutmut" results --all true > results.txt 2>&1 || "$ROOT/.venv/bin/mutmut" results > results.txt 2>&1 || true)
-  "$ROOT/.venv/bin/python" - "$dir" "$group${RUN:+-$RUN}" "$(( $(date +%s) - start ))" "${MUTANTS:-}" <<'PY'
+  "$ROOT/.venv/bin/python" - "$dir" "$group${RUN:+-$RUN}" "$(( $(date +%s) - start ))" "${MUTANTS:-}" "$tests" <<'PY'
 import json, pathlib, sys
-d, group, seconds, only = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+d, group, seconds, only, tests = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 stats = json.loads((d / "mutants" / "mutmut-cicd-stats.json").read_text())
 survivors = [l.strip().split(":")[0] for l in (d / "results.txt").read_text().splitlines() if l.strip().endswith(": survived")]
 outcomes = ("killed", "survived", "no_tests", "skipped", "suspicious", "timeout", "segfault",
@@ -88,7 +88,7 @@ lines = [f"{group}: {stats['total']} mutants, {stats['killed']} killed, {stats['
          f"{stats['timeout']} timeouts, {stats['no_tests']} not reached by the group's tests, "
          f"{stats['suspicious']} suspicious, {stats['segfault']} segfaults "
          f"(score {100 * (stats['killed'] + stats['timeout']) / max(tested, 1):.1f}% of {tested} reached; {seconds} s)"]
-lines += [f"  survived: {s}" for s in survivors]
+lines += [f"  tests: {tests}"] + [f"  survived: {s}" for s in survivors]
 (d / "summary.txt").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

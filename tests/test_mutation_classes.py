@@ -73,3 +73,14 @@ def test_the_figures_row_is_read_from_the_runs_own_summary_line():
         "| torch (only 55 named mutants) | 55 | 20 | 35 | 0 | 0 | 36.4% | E 30, T 5 | 301 |")
     with pytest.raises(SystemExit, match="not a mutation.sh summary line"):
         classify.figures_row("torch: interrupted", {})
+
+
+def test_a_recheck_run_names_what_it_killed_and_with_which_tests(tmp_path):
+    (tmp_path / "summary.txt").write_text(
+        "torch-grid (only 2 named mutants): 2 mutants, 1 killed, 1 survived, 0 timeouts, 0 not reached by the "
+        "group's tests, 0 suspicious, 0 segfaults (score 50.0% of 2 reached; 9 s)\n"
+        "  tests: tests/test_adapters.py -m torch\n  survived: mapping.adapters.torch.x_b__mutmut_2\n")
+    (tmp_path / "results.txt").write_text("    mapping.adapters.torch.x_a__mutmut_1: killed\n"
+                                          "    mapping.adapters.torch.x_b__mutmut_2: survived\n")
+    assert classify.recheck_kills(tmp_path) == ({"mapping.adapters.torch.x_a__mutmut_1"},
+                                               "tests/test_adapters.py -m torch")
