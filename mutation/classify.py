@@ -93,7 +93,11 @@ PREDICATES = {"text": text, "float64_cast": float64_cast, "errstate": errstate}
 
 
 def load_classes(path: Path = HERE / "classes.yaml") -> dict:
-    data = yaml.safe_load(path.read_text())
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:  # one line naming the place, not a parser traceback
+        mark = getattr(exc, "problem_mark", None)
+        raise SystemExit(f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML: {getattr(exc, 'problem', exc)}")
     for rule in data.get("rules", []):
         if rule["when"] not in PREDICATES:
             raise SystemExit(f"{path}: rule {rule!r}: unknown predicate {rule['when']!r}; known: {sorted(PREDICATES)}")
