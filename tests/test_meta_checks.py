@@ -406,20 +406,41 @@ def fake_stats_run(mode: str):
             return plain[..., None]
         kept, candidates = dropout_stats._candidates("between_layers", one, steps, p)
         order = {tuple(k): i for i, k in enumerate(itertools.product((False, True), repeat=steps))}
-        draws = np.random.default_rng(ctx.seed).random((batch, steps)) >= p
+        rate = p + 0.2 if mode == "wrong_rate" else p  # kept values still scaled by 1 / (1 - p)
+        draws = np.random.default_rng(ctx.seed).random((batch, 1 if mode == "per_sequence" else steps)) >= rate
+        draws = np.broadcast_to(draws, (batch, steps))
         return candidates[[order[tuple(d)] for d in draws]][..., None]
 
     return _framework_run
 
 
-@pytest.mark.parametrize("mode", ["honest", "no_rescale", "inference"])
+@pytest.mark.parametrize("mode", ["honest", "no_rescale", "inference", "wrong_rate", "per_sequence"])
 def test_dropout_statistics_both_ways(mode):
+    """Honest dropout between layers (a fresh mask per step and sample at rate p) holds; unscaled kept values, dropout
+    in inference and one mask per sequence diverge with a problem; a rate off by 0.2 (kept values still scaled by
+    1/(1-p): the structure is the convention's) is a problem, which fails the case. The figure that decides says
+    what it measured and whether it holds."""
     with mock.patch.object(dropout_stats, "_framework_run", fake_stats_run(mode)):
         outcome = run("dropout_statistics", STATS, ReferenceAdapter())
     if mode == "honest":
         assert outcome.verdict == Verdict.EQUIVALENT and not outcome.problems, outcome.details
+    elif mode == "wrong_rate":
+        assert outcome.problems == ["dropped fraction 0.4800 is not p = 0.3"], outcome.problems
     else:
         assert outcome.verdict == Verdict.DIVERGES and outcome.problems, outcome.details
+    deciding = outcome.deciding
+    if mode in ("honest", "wrong_rate", "per_sequence"):  # every sample explained: the masks over time decide
+        assert deciding.label == "samples whose mask is the same at every step" and deciding.threshold == 1.0
+        kept_rate = {"honest": 0.7, "wrong_rate": 0.5, "per_sequence": None}[mode]  # a 3-step mask is constant
+        assert deciding.value == (1.0 if kept_rate is None else pytest.approx(kept_rate**3 + (1 - kept_rate)**3,
+                                                                                abs=0.08))
+        assert deciding.holds is (mode == "per_sequence")
+        assert deciding.compared_with == "every sample (1.0)" and deciding.test.startswith("one mask per sequence")
+    elif mode == "no_rescale":
+        assert deciding.label.startswith("samples explained by one kept/dropped pattern") and deciding.value < 1.0
+        assert deciding.holds is False and deciding.threshold == 1.0 and deciding.test
+    if mode == "per_sequence":
+        assert any("shared_across_time=true" in problem for problem in outcome.problems), outcome.problems
 
 
 # --- code examples ---------------------------------------------------------------------------------------
