@@ -364,12 +364,20 @@ DROPOUT = {"names": {"torch": "dropout", "mindspore": "dropout"},
 
 
 def test_dropout_structure_both_ways():
+    """The fingerprint both ways, and the figure that decides: the effect of the test that tells the two recorded
+    behaviours apart (the earliest of inputs, recurrent, between layers: here between layers)."""
     with mock.patch.object(dropout_module, "_run", fake_dropout_run("between_layers")):
         honest = run("dropout_structure", DROPOUT, ReferenceAdapter())
     assert honest.verdict == Verdict.EQUIVALENT and not honest.problems, honest.details
+    assert honest.deciding.label.startswith("training, 2 layers: output") and honest.deciding.value == pytest.approx(0.1)
     with mock.patch.object(dropout_module, "_run", fake_dropout_run("inputs")):
         wrong = run("dropout_structure", DROPOUT, ReferenceAdapter())
-    assert wrong.verdict == Verdict.DIVERGES and wrong.problems
+    assert wrong.verdict == Verdict.DIVERGES and wrong.problems == ["torch's dropout now drops inputs, the case "
+                                                                     "records between_layers"]
+    with mock.patch.object(dropout_module, "_run", fake_dropout_run("none")):  # a parameter that does nothing
+        idle = run("dropout_structure", DROPOUT, ReferenceAdapter())
+    assert idle.verdict == Verdict.DIVERGES and idle.problems == ["torch's dropout now drops none, the case "
+                                                                   "records between_layers"]
 
 
 def test_dropout_in_inference_mode_is_a_problem_even_between_layers():
