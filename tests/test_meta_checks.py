@@ -412,6 +412,10 @@ def fake_stats_run(mode: str):
             return plain[..., None] + (0.05 if mode == "inference" else 0.0)
         if mode == "no_rescale":
             return plain[..., None]
+        if mode == "some_unscaled":  # honest draws, but the last tenth of the samples keep unscaled values
+            honest = fake_stats_run("honest")(ctx, name, problem, p, training)
+            honest[-batch // 10:] = plain[-batch // 10:, :, None]
+            return honest
         kept, candidates = dropout_stats._candidates("between_layers", one, steps, p)
         order = {tuple(k): i for i, k in enumerate(itertools.product((False, True), repeat=steps))}
         rate = p + 0.2 if mode == "wrong_rate" else p  # kept values still scaled by 1 / (1 - p)
@@ -422,7 +426,7 @@ def fake_stats_run(mode: str):
     return _framework_run
 
 
-@pytest.mark.parametrize("mode", ["honest", "no_rescale", "inference", "wrong_rate", "per_sequence"])
+@pytest.mark.parametrize("mode", ["honest", "no_rescale", "some_unscaled", "inference", "wrong_rate", "per_sequence"])
 def test_dropout_statistics_both_ways(mode):
     """Honest dropout between layers (a fresh mask per step and sample at rate p) holds; unscaled kept values, dropout
     in inference and one mask per sequence diverge with a problem; a rate off by 0.2 (kept values still scaled by
@@ -444,8 +448,9 @@ def test_dropout_statistics_both_ways(mode):
                                                                                 abs=0.08))
         assert deciding.holds is (mode == "per_sequence")
         assert deciding.compared_with == "every sample (1.0)" and deciding.test.startswith("one mask per sequence")
-    elif mode == "no_rescale":
-        assert deciding.label.startswith("samples explained by one kept/dropped pattern") and deciding.value < 1.0
+    elif mode in ("no_rescale", "some_unscaled"):
+        assert deciding.label.startswith("samples explained by one kept/dropped pattern") and deciding.value == (
+            0.0 if mode == "no_rescale" else 0.9)
         assert deciding.holds is False and deciding.threshold == 1.0 and deciding.test
     if mode == "per_sequence":
         assert any("shared_across_time=true" in problem for problem in outcome.problems), outcome.problems
