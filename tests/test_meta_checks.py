@@ -350,6 +350,8 @@ def fake_dropout_run(kind: str, inference_effect: bool = False):
         active = training or inference_effect
         if active and kind == "inputs":
             out += 0.1
+        if active and kind == "recurrent" and out.shape[1] > 1:  # nothing to drop before the first step's h
+            out[:, 1:] += 0.1
         if active and kind == "between_layers" and layers == 2:
             out += 0.1
             h[1] += 0.1
@@ -378,6 +380,19 @@ def test_dropout_structure_both_ways():
         idle = run("dropout_structure", DROPOUT, ReferenceAdapter())
     assert idle.verdict == Verdict.DIVERGES and idle.problems == ["torch's dropout now drops none, the case "
                                                                    "records between_layers"]
+
+
+@pytest.mark.parametrize("kind, label", [("inputs", "training, 1 layer, 1 step vs no dropout"),
+                                         ("recurrent", "training, 1 layer, many steps vs no dropout")])
+def test_dropout_structure_decides_on_the_test_that_tells_the_recorded_sides_apart(kind, label):
+    """Both sides recorded as ``kind``: the fingerprint is that kind, the row holds, and the figure shown as deciding
+    is the effect of that kind's own test."""
+    args = {**DROPOUT, "behaviour": {"torch": kind, "mindspore": kind}}
+    with mock.patch.object(dropout_module, "_run", fake_dropout_run(kind)):
+        outcome = run("dropout_structure", args, ReferenceAdapter())
+    assert outcome.verdict == Verdict.EQUIVALENT and not outcome.problems, outcome.details
+    assert outcome.deciding.label == f"{label}: largest |difference|" and outcome.deciding.value == pytest.approx(0.1)
+    assert outcome.deciding.holds is True and outcome.deciding.threshold == 1e-3
 
 
 def test_dropout_in_inference_mode_is_a_problem_even_between_layers():
