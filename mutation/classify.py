@@ -147,18 +147,19 @@ _HEADLINE = re.compile(r"^(?P<group>.+?): (?P<mutants>\d+) mutants, (?P<killed>\
                        r"(?P<reached>\d+) reached; (?P<seconds>\d+) s\)")
 
 
-def figures_row(headline: str, counts: dict[str, int]) -> str:
-    """One row of the figures table from a run's summary headline and its survivors' classes."""
+def figures_row(headline: str, counts: dict[str, int], note: str | None = None) -> str:
+    """One row of the figures table from a run's summary headline and its survivors' classes (or a note)."""
     m = _HEADLINE.match(headline)
     if m is None:
         raise SystemExit(f"not a mutation.sh summary line: {headline!r}")
-    by_class = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+    by_class = note or ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
     return (f"| {m['group']} | {m['mutants']} | {m['killed']} | {m['survived']} | {m['unreached']} | {m['timeouts']} | "
             f"{m['score']}% | {by_class} | {m['seconds']} |")
 
 
-def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str], str]:
-    """Markdown lines for one group, the survivors left without a class, and the group's figures row.
+def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str], list[str]]:
+    """Markdown lines for one group, the survivors left without a class, and the figures rows (the group's run,
+    then its re-check's).
 
     ``GROUP=RECHECK`` (e.g. ``torch=torch-grid``): the survivors of GROUP that the re-check run RECHECK killed are
     class S, with the tests that killed them; the others are classified as usual."""
@@ -182,7 +183,11 @@ def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str],
     out = [f"### {group}", "", headline, "", f"Survivors by class: {by_class}.", ""]
     if rows:
         out += ["| mutant | original | mutated | class | why |", "| --- | --- | --- | --- | --- |", *rows, ""]
-    return out, missing, figures_row(headline, counts)
+    rows_out = [figures_row(headline, counts)]
+    if recheck:  # the re-check's own figures, under the run it re-checked
+        rows_out.append(figures_row(survivors(build / recheck)[0], {},
+                                    note=f"re-check of {group}'s survivors (and unreached mutants)"))
+    return out, missing, rows_out
 
 
 def parser() -> argparse.ArgumentParser:
@@ -198,10 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     classes = load_classes()
     lines, missing, rows = [], [], []
     for group in args.groups:
-        out, lost, row = table(group, args.build, classes)
+        out, lost, group_rows = table(group, args.build, classes)
         lines += out
         missing += lost
-        rows.append(row)
+        rows += group_rows
     head = ["| run | mutants | killed | survived | not reached | timeouts | score (killed / reached) | survivors by class "
             "| s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""]
     text_out = "\n".join(head + lines)
