@@ -433,7 +433,7 @@ def fake_stats_run(mode: str):
             return honest
         kept, candidates = dropout_stats._candidates("between_layers", one, steps, p)
         order = {tuple(k): i for i, k in enumerate(itertools.product((False, True), repeat=steps))}
-        rate = p + 0.2 if mode == "wrong_rate" else p  # kept values still scaled by 1 / (1 - p)
+        rate = p + {"wrong_rate": 0.2, "rate_off_by_0.1": 0.1}.get(mode, 0.0)  # kept values still scaled by 1/(1-p)
         draws = np.random.default_rng(ctx.seed).random((batch, 1 if mode == "per_sequence" else steps)) >= rate
         draws = np.broadcast_to(draws, (batch, steps))
         return candidates[[order[tuple(d)] for d in draws]][..., None]
@@ -441,7 +441,8 @@ def fake_stats_run(mode: str):
     return _framework_run
 
 
-@pytest.mark.parametrize("mode", ["honest", "no_rescale", "some_unscaled", "inference", "wrong_rate", "per_sequence"])
+@pytest.mark.parametrize("mode", ["honest", "no_rescale", "some_unscaled", "inference", "wrong_rate", "rate_off_by_0.1",
+                                  "per_sequence"])
 def test_dropout_statistics_both_ways(mode):
     """Honest dropout between layers (a fresh mask per step and sample at rate p) holds; unscaled kept values, dropout
     in inference and one mask per sequence diverge with a problem; a rate off by 0.2 (kept values still scaled by
@@ -453,12 +454,14 @@ def test_dropout_statistics_both_ways(mode):
         assert outcome.verdict == Verdict.EQUIVALENT and not outcome.problems, outcome.details
     elif mode == "wrong_rate":
         assert outcome.problems == ["dropped fraction 0.4800 is not p = 0.3"], outcome.problems
+    elif mode == "rate_off_by_0.1":  # 0.0842 off, just outside six standard errors of 1,200 draws (0.0794)
+        assert outcome.problems == ["dropped fraction 0.3842 is not p = 0.3"], outcome.details
     else:
         assert outcome.verdict == Verdict.DIVERGES and outcome.problems, outcome.details
     deciding = outcome.deciding
-    if mode in ("honest", "wrong_rate", "per_sequence"):  # every sample explained: the masks over time decide
+    if mode in ("honest", "wrong_rate", "rate_off_by_0.1", "per_sequence"):  # all explained: masks over time decide
         assert deciding.label == "samples whose mask is the same at every step" and deciding.threshold == 1.0
-        kept_rate = {"honest": 0.7, "wrong_rate": 0.5, "per_sequence": None}[mode]  # a 3-step mask is constant
+        kept_rate = {"honest": 0.7, "wrong_rate": 0.5, "rate_off_by_0.1": 0.6, "per_sequence": None}[mode]
         assert deciding.value == (1.0 if kept_rate is None else pytest.approx(kept_rate**3 + (1 - kept_rate)**3,
                                                                                 abs=0.08))
         assert deciding.holds is (mode == "per_sequence")
