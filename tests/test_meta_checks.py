@@ -622,3 +622,13 @@ def test_return_form_both_ways():
     recorded_wrong = {"forms": {"torch": "tensor (2, 4)", "mindspore": pair}, "counterpart": {"torch": "mindspore"},
                       "claimed_differ": True}
     assert _on_cell("return_form", recorded_wrong, ReferenceAdapter()).problems
+
+
+@pytest.mark.parametrize("op", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padding_is_measured_on_the_cases_own_layer(op, bidirectional):
+    """The padding check's problem is the case's op (the GRU and SimpleRNN supplements pad GRU and RNN layers),
+    in the direction asked, batch-first, with a batch of three over the check's steps."""
+    problem = padding._problem(op, bidirectional)
+    assert (problem.spec.op, problem.spec.bidirectional, problem.spec.batch_first) == (op, bidirectional, True)
+    assert problem.x.shape == (3, padding.STEPS, problem.spec.input_size)
