@@ -22,7 +22,7 @@ source "$(dirname "$0")/_venv.sh"
 GROUPS_TABLE='
 compare|mapping/compare.py|tests/test_meta_compare.py tests/test_meta_checks.py -m "not (tfkeras or keras2 or mindspore or torch)"
 measure|mapping/checks/measure.py|tests/test_meta_compare.py tests/test_meta_checks.py -m "not (tfkeras or keras2 or mindspore or torch)"
-judge|mapping/judge.py mapping/run.py|tests/test_meta_judgement.py tests/test_recipes.py tests/test_bad_input.py
+judge|mapping/judge.py mapping/run.py|tests/test_meta_judgement.py tests/test_recipes.py tests/test_bad_input.py -k "not fault and (run_command or judge or recipe or meta)"
 checks|mapping/checks/padding.py mapping/checks/dropout.py mapping/checks/parameters.py mapping/checks/layouts.py mapping/checks/recipes.py mapping/checks/dropout_stats.py mapping/checks/examples.py mapping/checks/initializers.py mapping/checks/regularizers.py|tests/test_meta_checks.py -m "not (tfkeras or keras2 or mindspore or torch)"
 checks_cases|mapping/checks/dropout_stats.py mapping/checks/dropout.py mapping/checks/padding.py mapping/checks/regularizers.py mapping/checks/initializers.py mapping/checks/parameters.py mapping/checks/examples.py|tests/test_meta_checks.py cases
 reference|mapping/reference/forward.py mapping/problem.py mapping/ops/lstm.py mapping/ops/activations.py|tests/test_reference.py tests/test_reference_grad.py tests/test_reference_outside.py tests/test_spec_and_converters.py -m "not (tfkeras or keras2 or mindspore or torch)"

@@ -632,3 +632,30 @@ def test_padding_is_measured_on_the_cases_own_layer(op, bidirectional):
     problem = padding._problem(op, bidirectional)
     assert (problem.spec.op, problem.spec.bidirectional, problem.spec.batch_first) == (op, bidirectional, True)
     assert problem.x.shape == (3, padding.STEPS, problem.spec.input_size)
+
+
+def test_uniform_fit_bounds_are_the_documented_ones():
+    """``initializers.uniform_fit`` on samples built to sit just inside or just outside each of its bounds: the
+    largest |sample| within [limit (1 - 10/n), limit (1 + 1e-6)], the mean within 6 limit / sqrt(3n), the variance
+    within 6 limit^2 sqrt(4 / 45n) of limit^2 / 3; and the limit implied by the variance, sqrt(3 var)."""
+    n, limit = 10_000, 0.5
+    base = np.linspace(-limit, limit, n)  # symmetric: mean 0, largest |x| = limit, variance just above limit^2/3
+    ok, implied = initializers.uniform_fit(base, limit)
+    assert ok and implied == pytest.approx(np.sqrt(3 * base.var()), rel=1e-15)
+    assert implied == pytest.approx(limit, rel=1e-3)
+    assert not initializers.uniform_fit(base * (1 + 3e-6), limit)[0]  # beyond the top of the range
+    assert initializers.uniform_fit(base * (1 + 0.5e-6), limit)[0]
+    shrunk = base * (1 - 10.5 / n)  # largest |x| below limit (1 - 10/n): the range is not reached
+    assert not initializers.uniform_fit(shrunk, limit)[0]
+    assert initializers.uniform_fit(base * (1 - 8.0 / n), limit)[0]
+    mean_bound = 6 * limit / np.sqrt(3 * n)
+    for shift, ok in ((0.9 * mean_bound, True), (1.1 * mean_bound, False)):
+        moved = np.clip(base + shift, -limit, limit)
+        moved[-1] = limit  # keep the range reached
+        assert bool(initializers.uniform_fit(moved, limit)[0]) is ok, shift
+    var_bound = 6 * limit**2 * np.sqrt(4 / (45 * n))
+    for factor, ok in ((0.9, True), (1.1, False)):  # scale the spread so the variance sits on either side
+        target = limit**2 / 3 - factor * var_bound
+        squeezed = base * np.sqrt(target / base.var())
+        squeezed = np.concatenate([squeezed[:-2], [-limit, limit]])
+        assert bool(initializers.uniform_fit(squeezed, limit)[0]) is ok, factor
