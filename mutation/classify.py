@@ -6,8 +6,8 @@
 A group is a finished ``./scripts/mutation.sh GROUP`` run under ``build/mutation/GROUP``. Each survivor's diff is
 read with mutmut's own functions, in that directory. A survivor is classified by the first entry of
 ``classes.yaml`` that names it (``mutants``: each entry's ``names`` are exact names or globs) or, failing that, by
-the first rule whose predicate matches its changed lines (``rules``). ``GROUP=RECHECK`` takes the group's survivors
-that a re-check run killed as class S. The exit status is 1 when a survivor has no class, so a new run cannot
+the first rule whose predicate matches its changed lines (``rules``). ``GROUP=RECHECK[,RECHECK...]`` takes the group's
+survivors that a re-check run killed as class S. The exit status is 1 when a survivor has no class, so a new run cannot
 leave a survivor unexplained unnoticed.
 """
 
@@ -163,15 +163,20 @@ def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str],
 
     ``GROUP=RECHECK`` (e.g. ``torch=torch-grid``): the survivors of GROUP that the re-check run RECHECK killed are
     class S, with the tests that killed them; the others are classified as usual."""
-    group, _, recheck = group.partition("=")
+    group, _, rechecks = group.partition("=")
     headline, names = survivors(build / group)
     by_name = diffs(build / group, names)
-    killed_later, later_tests = recheck_kills(build / recheck) if recheck else (set(), "")
+    killed_by = {}  # mutant -> (re-check run, its tests), the first re-check that killed it
+    for recheck in filter(None, rechecks.split(",")):
+        killed, tests = recheck_kills(build / recheck)
+        for name in killed:
+            killed_by.setdefault(name, (recheck, tests))
     rows, missing, counts = [], [], {}
     for name in names:
         removed, added = changed_lines(by_name[name])
-        found = (("S", f"killed when re-run with `{later_tests}` ({recheck}): tests outside the group's subset or "
-                       "written after its run") if name in killed_later else classify(name, by_name[name], classes))
+        found = (("S", f"killed when re-run with `{killed_by[name][1]}` ({killed_by[name][0]}): tests outside the "
+                       "group's subset or written after its run") if name in killed_by
+                 else classify(name, by_name[name], classes))
         if found is None:
             missing.append(name)
             found = ("?", "no class in mutation/classes.yaml")
@@ -184,7 +189,7 @@ def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str],
     if rows:
         out += ["| mutant | original | mutated | class | why |", "| --- | --- | --- | --- | --- |", *rows, ""]
     rows_out = [figures_row(headline, counts)]
-    if recheck:  # the re-check's own figures, under the run it re-checked
+    for recheck in filter(None, rechecks.split(",")):  # each re-check's own figures, under the run it re-checked
         rows_out.append(figures_row(survivors(build / recheck)[0], {},
                                     note=f"re-check of {group}'s survivors (and unreached mutants)"))
     return out, missing, rows_out
@@ -207,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         lines += out
         missing += lost
         rows += group_rows
+    by_run = {}  # a run listed both as a re-check and as a group keeps its own row (with its classes)
+    for row in rows:
+        by_run[row.split(" | ", 1)[0]] = row
+    rows = list(by_run.values())
     head = ["| run | mutants | killed | survived | not reached | timeouts | score (killed / reached) | survivors by class "
             "| s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""]
     text_out = "\n".join(head + lines)
