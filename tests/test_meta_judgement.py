@@ -16,6 +16,7 @@ from mapping import judge as runner
 from mapping import run
 from mapping.cases import load_case_file
 from mapping.checks import Outcome
+from mapping.errors import MappingError
 from mapping.verdicts import Verdict
 
 CASE_FILE = """page:
@@ -214,3 +215,51 @@ def test_a_missing_framework_still_records_the_expected_verdict_and_command(tmp_
     assert j.status == "skipped" and j.framework_version is None
     assert j.expected == Verdict.NO_COUNTERPART
     assert j.reproduce.startswith("python -m mapping.run ") and j.reproduce.endswith("--framework torch")
+
+
+@pytest.mark.parametrize("error, code, words", [
+    (MappingError("torch is installed but importing it failed: ImportError: x"), 2,
+     "case 'Parameter 1' on torch: torch is installed but importing it failed: ImportError: x"),
+    (ZeroDivisionError("boom"), 3,
+     "case 'Parameter 1' on torch: unexpected ZeroDivisionError: boom (rerun with --traceback to see where)"),
+])
+def test_run_command_errors_are_one_line_on_stderr_with_their_exit_code(tmp_path, capsys, error, code, words):
+    """A harness error (exit 2) and an unexpected one (exit 3) are one line on stderr naming file, case and
+    framework, nothing on stdout; --traceback is a flag that lets the unexpected one through; --framework is
+    required."""
+    path = tmp_path / "demo.yaml"
+    path.write_text(CASE_FILE.replace("VERDICT", "equivalent"), encoding="utf-8")
+    argv = [str(path), "Parameter 1", "--framework", "torch"]
+    with mock.patch.object(runner, "judge", side_effect=error):
+        got = run.main(argv)
+        out, err = capsys.readouterr()
+        assert (got, out) == (code, "") and err == f"{path}: {words}\n"
+        if code == 3:
+            with pytest.raises(ZeroDivisionError):
+                run.main([*argv, "--traceback"])
+    with pytest.raises(SystemExit) as exit_:
+        run.main([str(path), "Parameter 1"])
+    assert exit_.value.code == 2 and "--framework" in capsys.readouterr().err
+
+
+def test_a_recipe_that_raises_is_a_failing_recipe_and_a_problem(tmp_path):
+    """A shown recipe whose execution raises has stopped working: its record says not ok, '(not reached)' and what
+    it raised, and the case gets a problem (which fails it), never a pass; the case's tolerance and setup reach the
+    recipe's call."""
+    from support import adapter_or_skip
+
+    adapter_or_skip("torch")
+    path = tmp_path / "demo.yaml"
+    path.write_text(CASE_FILE.replace("VERDICT", "equivalent") + "    recipe: {torch: packed_lengths}\n",
+                    encoding="utf-8")
+    case = load_case_file(path).cases[0]
+    ctx = runner.context(case, "torch")
+    with mock.patch.object(runner.contracts, "execute", side_effect=ZeroDivisionError("boom")), \
+            mock.patch.object(runner.contracts, "RecipeCall") as call:
+        records, problems = runner.run_recipes(case, ctx, Outcome(Verdict.EQUIVALENT))
+    (record,) = records
+    assert (record.name, record.executed, record.ok, record.max_abs) == ("packed_lengths", True, False, None)
+    assert record.compared_with == "(not reached)" and record.detail == "raises ZeroDivisionError: boom"
+    assert problems == ["recipe packed_lengths no longer reproduces (not reached): raises ZeroDivisionError: boom"]
+    (adapter, op, setup, seed, tolerance), _ = call.call_args
+    assert (op, seed, tolerance) == ("lstm", ctx.seed, ctx.tolerance) and adapter is ctx.adapter
