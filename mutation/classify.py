@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from mapping.atomic import write_text
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MARK_BEGIN, MARK_END = "<!-- classify.py: begin -->", "<!-- classify.py: end -->"
@@ -39,8 +41,6 @@ print(json.dumps(out))
 _STRING = re.compile(r"""[rbfuRBFU]{0,2}("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 _MESSAGE = re.compile(r"raise \w+\(|Error\(|\.append\(|help=|description=|prog=|print\(|warn|reason|message|detail"
                       r"|diagnos|note\(|f\"|f'")
-
-
 _FIELDS = re.compile(r"\b(field|where)=([^,)]*)")
 
 
@@ -147,14 +147,17 @@ _HEADLINE = re.compile(r"^(?P<group>.+?): (?P<mutants>\d+) mutants, (?P<killed>\
                        r"(?P<reached>\d+) reached; (?P<seconds>\d+) s\)")
 
 
+def by_class(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
 def figures_row(headline: str, counts: dict[str, int], note: str | None = None) -> str:
     """One row of the figures table from a run's summary headline and its survivors' classes (or a note)."""
     m = _HEADLINE.match(headline)
     if m is None:
         raise SystemExit(f"not a mutation.sh summary line: {headline!r}")
-    by_class = note or ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
     return (f"| {m['group']} | {m['mutants']} | {m['killed']} | {m['survived']} | {m['unreached']} | {m['timeouts']} | "
-            f"{m['score']}% | {by_class} | {m['seconds']} |")
+            f"{m['score']}% | {note or by_class(counts)} | {m['seconds']} |")
 
 
 def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str], list[str]]:
@@ -163,11 +166,12 @@ def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str],
 
     ``GROUP=RECHECK`` (e.g. ``torch=torch-grid``): the survivors of GROUP that the re-check run RECHECK killed are
     class S, with the tests that killed them; the others are classified as usual."""
-    group, _, rechecks = group.partition("=")
+    group, _, listed = group.partition("=")
+    rechecks = [r for r in listed.split(",") if r]
     headline, names = survivors(build / group)
     by_name = diffs(build / group, names)
     killed_by = {}  # mutant -> (re-check run, its tests), the first re-check that killed it
-    for recheck in filter(None, rechecks.split(",")):
+    for recheck in rechecks:
         killed, tests = recheck_kills(build / recheck)
         for name in killed:
             killed_by.setdefault(name, (recheck, tests))
@@ -184,12 +188,11 @@ def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str],
         short = name.split(".", 1)[1] if name.startswith("mapping.") else name
         rows.append(f"| `{short}` | `{_cell(' / '.join(removed))}` | `{_cell(' / '.join(added))}` | {found[0]} | "
                     f"{found[1]} |")
-    by_class = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
-    out = [f"### {group}", "", headline, "", f"Survivors by class: {by_class}.", ""]
+    out = [f"### {group}", "", headline, "", f"Survivors by class: {by_class(counts)}.", ""]
     if rows:
         out += ["| mutant | original | mutated | class | why |", "| --- | --- | --- | --- | --- |", *rows, ""]
     rows_out = [figures_row(headline, counts)]
-    for recheck in filter(None, rechecks.split(",")):  # each re-check's own figures, under the run it re-checked
+    for recheck in rechecks:  # each re-check's own figures, under the run it re-checked
         rows_out.append(figures_row(survivors(build / recheck)[0], {},
                                     note=f"re-check of {group}'s survivors (and unreached mutants)"))
     return out, missing, rows_out
@@ -197,7 +200,8 @@ def table(group: str, build: Path, classes: dict) -> tuple[list[str], list[str],
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mutation/classify.py", description=__doc__.splitlines()[0])
-    parser.add_argument("groups", nargs="+", help="runs under build/mutation (a group, or GROUP-RUN)")
+    parser.add_argument("groups", nargs="+", help="runs under build/mutation: GROUP (or GROUP-RUN), optionally "
+                                                  "=RECHECK[,RECHECK...] naming its re-check runs")
     parser.add_argument("--build", type=Path, default=ROOT / "build" / "mutation")
     parser.add_argument("--write", action="store_true", help="replace the generated part of mutation/survivors.md")
     return parser
@@ -216,17 +220,16 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         by_run[row.split(" | ", 1)[0]] = row
     rows = list(by_run.values())
-    head = ["| run | mutants | killed | survived | not reached | timeouts | score (killed / reached) | survivors by class "
-            "| s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""]
-    text_out = "\n".join(head + lines)
+    figures = ["| run | mutants | killed | survived | not reached | timeouts | score (killed / reached) | "
+               "survivors by class | s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""]
+    text_out = "\n".join(figures + lines)
     if args.write:
         doc = HERE / "survivors.md"
-        current = doc.read_text()
-        head, _, rest = current.partition(MARK_BEGIN)
-        _, _, tail = rest.partition(MARK_END)
+        before, _, rest = doc.read_text().partition(MARK_BEGIN)
+        _, _, after = rest.partition(MARK_END)
         if not rest:
             raise SystemExit(f"{doc}: no {MARK_BEGIN} marker")
-        doc.write_text(f"{head}{MARK_BEGIN}\n{text_out}\n{MARK_END}{tail}")
+        write_text(doc, f"{before}{MARK_BEGIN}\n{text_out}\n{MARK_END}{after}")
     else:
         print(text_out)
     for name in missing:

@@ -1,4 +1,8 @@
-"""Helpers shared by the framework tests: skip-or-get an adapter, and parameters carrying framework markers."""
+"""Helpers shared by the tests: skip-or-get an adapter, parameters carrying framework markers, and the mutation
+classifier (a script, not a package module)."""
+
+import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +30,12 @@ def grid_params(profile: str = "ci") -> list:
     ``full`` what ``--grid full`` runs), with readable ids and framework markers."""
     return [pytest.param(name, spec, id=f"{name}-{spec_id(spec)}", marks=getattr(pytest.mark, name))
             for name in NAMES for api in APIS for spec in grid_specs(op=api, profile=profile)]
+
+
+def load_classify():
+    """``mutation/classify.py`` as a module."""
+    spec = importlib.util.spec_from_file_location("classify", Path(__file__).resolve().parents[1] / "mutation" /
+                                                  "classify.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,15 +2,10 @@
 name, every entry of mutation/classes.yaml is well formed, and a survivor nothing names stays unclassified (so
 the classifier exits 1 rather than explain it away)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from support import load_classify
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("classify", ROOT / "mutation" / "classify.py")
-classify = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(classify)
+classify = load_classify()
 
 CLASSES = {"E", "T", "K", "S", "P", "R", "O"}
 

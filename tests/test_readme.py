@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import load_classify
 
 from mapping.cases import VersionVerdict, case_files, load_case_file
 from mapping.conformance import pytest_expression_problem
@@ -148,11 +149,10 @@ def test_readme_command_runs_as_written(command, monkeypatch, capsys):
     elif program == "./scripts/mutation.sh":
         script = ROOT / program
         assert script.is_file() and script.stat().st_mode & 0o111, f"{program} is not an executable file"
-        table = script.read_text(encoding="utf-8").split("GROUPS_TABLE='", 1)[1].split("'", 1)[0]
-        groups = {line.split("|", 1)[0] for line in table.splitlines() if line}
-        for line in table.splitlines():  # every module a group mutates exists (module renames show up here)
-            for module in (line.split("|")[1].split() if line else ()):
-                assert (ROOT / module).is_file(), f"mutation group {line.split('|')[0]}: no {module}"
+        groups = mutation_groups()
+        for group, modules in groups.items():  # every module a group mutates exists (module renames show up here)
+            for module in modules:
+                assert (ROOT / module).is_file(), f"mutation group {group}: no {module}"
         assert all(a == "--list" or a in groups for a in args), f"{args}: groups are {sorted(groups)}"
     elif program == ".venv/bin/tox":
         assert args[0] == "-e"
@@ -173,10 +173,9 @@ def test_readme_command_runs_as_written(command, monkeypatch, capsys):
         assert module == "mapping.conformance" or not extra, f"unrecognised arguments {extra}"
         check_module_arguments(module, namespace, capsys)
     elif program == ".venv/bin/python" and args[0] == "mutation/classify.py":
-        table = (ROOT / "scripts/mutation.sh").read_text(encoding="utf-8").split("GROUPS_TABLE='", 1)[1]
-        groups = {line.split("|", 1)[0] for line in table.split("'", 1)[0].splitlines() if line}
-        namespace = _classify_parser().parse_args(args[1:])
-        assert set(namespace.groups) <= groups, f"{namespace.groups}: groups are {sorted(groups)}"
+        namespace = load_classify().parser().parse_args(args[1:])
+        groups = mutation_groups()
+        assert set(namespace.groups) <= set(groups), f"{namespace.groups}: groups are {sorted(groups)}"
     elif program == ".venv/bin/python":
         script = ROOT / args[0]
         assert script.is_file(), args[0]
@@ -186,13 +185,10 @@ def test_readme_command_runs_as_written(command, monkeypatch, capsys):
         pytest.fail(f"README shows a command this test does not know how to check: {command}")
 
 
-def _classify_parser() -> argparse.ArgumentParser:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("classify", ROOT / "mutation" / "classify.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.parser()
+def mutation_groups() -> dict[str, list[str]]:
+    """scripts/mutation.sh's groups and the modules each mutates (its GROUPS_TABLE)."""
+    table = (ROOT / "scripts/mutation.sh").read_text(encoding="utf-8").split("GROUPS_TABLE='", 1)[1].split("'", 1)[0]
+    return {line.split("|")[0]: line.split("|")[1].split() for line in table.splitlines() if line}
 
 
 def check_module_arguments(module: str, namespace: argparse.Namespace, capsys) -> None:

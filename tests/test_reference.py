@@ -194,7 +194,8 @@ def test_input_and_recurrent_dropout_act_on_the_first_layers_forward_direction_o
         dropped = reference_forward(Problem(spec, w, x), DropoutScales(**{side: constant}))
         block = getattr(w[0, 0], name).copy()
         block[:2] *= 0.5
-        by_weights = reference_forward(Problem(spec, _with_direction(w, 0, dataclasses.replace(w[0, 0], **{name: block})), x))
+        first = dataclasses.replace(w[0, 0], **{name: block})  # the first layer's forward direction
+        by_weights = reference_forward(Problem(spec, dataclasses.replace(w, cells={**w.cells, (0, 0): first}), x))
         np.testing.assert_allclose(dropped.output, by_weights.output, rtol=0, atol=1e-14)
         np.testing.assert_allclose(dropped.output[..., 2:], plain.output[..., 2:], rtol=0, atol=1e-15)
         assert not np.allclose(dropped.output[..., :2], plain.output[..., :2])
@@ -203,11 +204,3 @@ def test_input_and_recurrent_dropout_act_on_the_first_layers_forward_direction_o
     dropped = reference_forward(Problem(spec, w, x), DropoutScales(inputs=late))
     np.testing.assert_allclose(dropped.output[:3], plain.output[:3], rtol=0, atol=1e-15)
     assert not np.allclose(dropped.output[3, :, :2], plain.output[3, :, :2])
-
-
-def _with_direction(weights: CanonicalWeights, k: int, direction: DirectionWeights) -> CanonicalWeights:
-    """``weights`` with the direction at flat index ``k`` (layer-major) replaced."""
-    spec = weights.spec
-    blocks = {(layer, d): weights[layer, d] for layer in range(spec.num_layers) for d in range(spec.num_directions)}
-    blocks[divmod(k, spec.num_directions)] = direction
-    return CanonicalWeights(spec, blocks)
