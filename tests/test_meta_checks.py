@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from support import adapter_or_skip
 
+from mapping import ops
 from mapping.checks import CHECKS, CheckContext, dropout_stats, initializers, layouts, padding, recipes
 from mapping.checks import dropout as dropout_module
 from mapping.errors import Unsupported
@@ -28,6 +29,7 @@ from mapping.weights import CanonicalWeights, DirectionWeights
 TORCH_PARAMS = {"input_size": None, "hidden_size": None, "num_layers": 1, "bias": True, "batch_first": False,
                 "dropout": 0.0, "bidirectional": False, "proj_size": 0}
 FIELDS = {"dropout": "layer_dropout"}  # native name -> spec field, where they differ
+OPS = tuple(ops.APIS)  # the APIs a case's page can be about
 
 
 def shifted(r: RunResult, by: float = 0.01) -> RunResult:
@@ -54,13 +56,15 @@ class ReferenceAdapter:
         return None
 
     def constructor_parameters(self, op):
+        if op not in OPS:  # as a real adapter: each op has its own constructor
+            raise KeyError(f"no constructor for op {op!r}")
         return dict(self.params)
 
     def call_parameters(self, op):
         return list(self.call_params)
 
     def field_for(self, op, native):
-        return FIELDS.get(native, native)
+        return FIELDS.get(native, native) if op in OPS else None  # as a real adapter: the op's own table
 
     def seed(self, seed):
         pass
@@ -96,9 +100,14 @@ class ReferenceAdapter:
         return describe(tuple(out) if model.spec.form == "cell" else (out[0], tuple(out[1:])))
 
     def call_native(self, model, *args, **kwargs):
-        """The layer called as a user calls it: input first (positionally or by keyword), then the state."""
-        args = list(args) + list(kwargs.values())
-        x, state = args[0], (args[1] if len(args) > 1 else None)
+        """The layer called as a user calls it: the arguments bound to ``call_params`` as Python binds them (by
+        position in their order, or by keyword; an unknown keyword is a TypeError); the first is the input, and
+        the state is whichever other argument is given that is not a mask or training flag (Keras's)."""
+        if len(args) > len(self.call_params) or set(kwargs) - set(self.call_params):
+            raise TypeError(f"call() got unexpected arguments {sorted(set(kwargs) - set(self.call_params))}")
+        bound = {**dict(zip(self.call_params, args)), **kwargs}
+        x = bound[self.call_params[0]]
+        state = next((v for n, v in bound.items() if n != self.call_params[0] and n not in ("mask", "training")), None)
         if model.spec.form == "cell":  # one step: (batch, features) in, the new state(s) out, each (batch, hidden)
             states = state if isinstance(state, (tuple, list)) else (state,)
             spec = model.spec.replace(batch_first=False)
@@ -403,8 +412,13 @@ def test_dropout_in_inference_mode_is_a_problem_even_between_layers():
 
 
 def test_dropout_parameter_absent_is_none():
+    """A parameter the constructor does not take drops nothing, whatever running the layer would show."""
     outcome = run("dropout_structure", DROPOUT, ReferenceAdapter(params={"hidden_size": None}))
     assert outcome.verdict == Verdict.DIVERGES and outcome.problems
+    no_dropout = {k: v for k, v in TORCH_PARAMS.items() if k != "dropout"}
+    with mock.patch.object(dropout_module, "_run", fake_dropout_run("between_layers")):
+        outcome = run("dropout_structure", DROPOUT, ReferenceAdapter(params=no_dropout))
+    assert outcome.problems == ["torch's dropout now drops none, the case records between_layers"]
 
 
 # --- dropout statistics ----------------------------------------------------------------------------------
@@ -472,6 +486,82 @@ def test_dropout_statistics_both_ways(mode):
         assert deciding.holds is False and deciding.threshold == 1.0 and deciding.test
     if mode == "per_sequence":
         assert any("shared_across_time=true" in problem for problem in outcome.problems), outcome.problems
+
+
+def fake_pattern_run(structure: str, offset: float = 0.0, draws_per: str = "sample"):
+    """_framework_run drawing each sample's output from ``structure``'s kept/dropped patterns at rate p + offset (kept
+    values scaled by 1/(1-p)): one draw per pattern entry and sample, per sample only, or one for the whole batch."""
+
+    def _framework_run(ctx, name, problem, p, training):
+        state = tuple(s[:, :1] for s in problem.initial_state) if problem.initial_state is not None else None
+        one = problem.replace(x=problem.x[:1], initial_state=state)
+        batch, steps = problem.x.shape[:2]
+        if not training:
+            return np.broadcast_to(one.reference().output[0, :, 0], (batch, steps))[..., None]
+        kept, candidates = dropout_stats._candidates(structure, one, steps, p)
+        order = {tuple(k): i for i, k in enumerate(kept)}
+        shape = {"sample": (batch, kept.shape[1]), "sequence": (batch, 1), "batch": (1, kept.shape[1])}[draws_per]
+        draws = np.random.default_rng(ctx.seed).random(shape) >= p + offset
+        return candidates[[order[tuple(d)] for d in np.broadcast_to(draws, (batch, kept.shape[1]))]][..., None]
+
+    return _framework_run
+
+
+RECURRENT = "structure=recurrent masks=per_gate shared_across_time=true shared_across_batch=false"
+PER_SEQUENCE = "structure=between_layers masks=one_for_all_gates shared_across_time=true shared_across_batch=false"
+
+
+def stats_args(recorded: str, convention: str | None = None) -> dict:
+    return {"names": {"torch": "dropout"}, "recorded": {"torch": recorded}, "convention": convention or recorded,
+            "batch": 400}
+
+
+@pytest.mark.parametrize("structure, draws_per, recorded, draws", [
+    ("recurrent", "sample", RECURRENT, 1600),  # 400 samples x 4 gates
+    ("between_layers", "sequence", PER_SEQUENCE, 400),  # one draw per sample, whatever the steps
+    ("between_layers", "sample", STATS_CONVENTION, 1200),  # 400 samples x 3 steps
+], ids=["recurrent", "per_sequence", "per_step"])
+def test_dropout_statistics_count_the_independent_draws_of_each_structure(structure, draws_per, recorded, draws):
+    """The rate's bound is six standard errors of the structure's own independent draws: one per gate and sample for
+    recurrent dropout, one per sample for a mask shared over time, one per step and sample otherwise."""
+    with mock.patch.object(dropout_stats, "_framework_run", fake_pattern_run(structure, draws_per=draws_per)):
+        outcome = run("dropout_statistics", stats_args(recorded), ReferenceAdapter())
+    assert outcome.verdict == Verdict.EQUIVALENT and not outcome.problems, outcome.details
+    bound = 6 * np.sqrt(0.3 * 0.7 / draws)
+    assert f"six standard errors over {draws} independent draws: {bound:.4f}" in outcome.details
+
+
+@pytest.mark.parametrize("structure, draws_per, recorded, offset, problem", [
+    # 0.094 off: outside six standard errors of 1,600 draws (0.069), inside those of 400 (0.1375)
+    ("recurrent", "sample", RECURRENT, 0.1, "dropped fraction 0.3944 is not p = 0.3"),
+    # 0.1125 off: inside six standard errors of 400 draws (0.1375), outside those of 800 (0.097) or 1,200
+    ("between_layers", "sequence", PER_SEQUENCE, 0.16, None),
+], ids=["recurrent", "per_sequence"])
+def test_dropout_rate_is_judged_on_the_structures_own_bound(structure, draws_per, recorded, offset, problem):
+    with mock.patch.object(dropout_stats, "_framework_run", fake_pattern_run(structure, offset, draws_per)):
+        outcome = run("dropout_statistics", stats_args(recorded), ReferenceAdapter())
+    assert outcome.problems == ([problem] if problem else []), outcome.details
+
+
+def test_one_mask_for_the_whole_batch_is_measured_as_such():
+    """A framework drawing one mask for every sample is told apart (shared_across_batch=true), which fails a case
+    recording per-sample masks."""
+    with mock.patch.object(dropout_stats, "_framework_run", fake_pattern_run("between_layers", draws_per="batch")):
+        outcome = run("dropout_statistics", stats_args(STATS_CONVENTION), ReferenceAdapter())
+    assert outcome.problems == [f"behaviour is now '{STATS_CONVENTION.replace('batch=false', 'batch=true')}', the case "
+                                f"records '{STATS_CONVENTION}'"]
+
+
+def test_dropout_statistics_deciding_figure_when_the_structure_is_not_the_conventions():
+    """Every sample explained by the recorded structure, which is not the row's convention: the row diverges, with no
+    problem, and the figure that decides (the share of samples explained) holds."""
+    convention = STATS_CONVENTION.replace("between_layers", "inputs")
+    with mock.patch.object(dropout_stats, "_framework_run", fake_pattern_run("between_layers")):
+        outcome = run("dropout_statistics", stats_args(STATS_CONVENTION, convention), ReferenceAdapter())
+    assert outcome.verdict == Verdict.DIVERGES and not outcome.problems, outcome.details
+    deciding = outcome.deciding
+    assert deciding.label.startswith("samples explained by one kept/dropped pattern")
+    assert (deciding.value, deciding.threshold, deciding.holds) == (1.0, 1.0, True)
 
 
 # --- code examples ---------------------------------------------------------------------------------------
@@ -587,6 +677,15 @@ def test_renamed_call_argument_for_the_state_both_ways():
     wrong_name = {"names": {"torch": "h_0"}, "argument": "state"}
     outcome = run("renamed_call_argument", wrong_name, ReferenceAdapter())
     assert outcome.verdict == Verdict.DIVERGES and any("the second argument is 'hx'" in d for d in outcome.details)
+    assert outcome.max_abs == 0.0  # the state passed by position, as the page's example does: the mapping holds
+
+
+def test_the_state_is_passed_by_the_rows_keyword():
+    """Keras's second positional argument is the mask: the state the row names must go by its keyword."""
+    keras_call = ("inputs", "mask", "training", "initial_state")
+    args = {"names": {"torch": "initial_state"}, "argument": "state"}
+    outcome = run("renamed_call_argument", args, ReferenceAdapter(call_params=keras_call))
+    assert outcome.verdict == Verdict.EQUIVALENT and outcome.max_abs == 0.0, outcome.details
 
 
 def _on_cell(check, args, adapter):
@@ -654,8 +753,10 @@ def test_uniform_fit_bounds_are_the_documented_ones():
         moved[-1] = limit  # keep the range reached
         assert bool(initializers.uniform_fit(moved, limit)[0]) is ok, shift
     var_bound = 6 * limit**2 * np.sqrt(4 / (45 * n))
-    for factor, ok in ((0.9, True), (1.1, False)):  # scale the spread so the variance sits on either side
+    # scale the spread so the variance sits on either side, within 1% of the bound (45n, not 46n: 1.1% apart)
+    for factor, ok in ((0.995, True), (1.005, False)):
         target = limit**2 / 3 - factor * var_bound
         squeezed = base * np.sqrt(target / base.var())
         squeezed = np.concatenate([squeezed[:-2], [-limit, limit]])
+        assert abs(squeezed.var() - limit**2 / 3) / var_bound == pytest.approx(factor, abs=1e-3)
         assert bool(initializers.uniform_fit(squeezed, limit)[0]) is ok, factor

@@ -263,3 +263,113 @@ def test_a_recipe_that_raises_is_a_failing_recipe_and_a_problem(tmp_path):
     assert problems == ["recipe packed_lengths no longer reproduces (not reached): raises ZeroDivisionError: boom"]
     (adapter, op, setup, seed, tolerance), _ = call.call_args
     assert (op, seed, tolerance) == ("lstm", ctx.seed, ctx.tolerance) and adapter is ctx.adapter
+
+
+# --- what the judgement hands on: the case's tolerance and op, the recipes a check ran, the caveats ----------
+
+
+def demo_case(tmp_path, extra: str = ""):
+    path = tmp_path / "demo.yaml"
+    path.write_text(CASE_FILE.replace("VERDICT", "equivalent") + extra, encoding="utf-8")
+    return load_case_file(path).cases[0]
+
+
+TOLERANCE = "    tolerance: {value: 3.0e-5, reason: a tolerance of the case's own}\n"
+
+
+def test_the_cases_tolerance_and_the_pages_op_reach_the_check_and_its_recipes(tmp_path):
+    """A case's own tolerance and its page's op are what the check measures with (a check run with the default
+    tolerance, or on LSTM for a GRU page, would decide on another problem or threshold)."""
+    case = demo_case(tmp_path, TOLERANCE)
+    ctx = runner.context(case, "torch", "gru")
+    assert (ctx.framework, ctx.tolerance, ctx.op) == ("torch", 3.0e-5, "gru")
+    assert runner.context(demo_case(tmp_path), "torch").tolerance is None
+    check = mock.Mock()
+    check.run.return_value = Outcome(Verdict.EQUIVALENT)
+    with mock.patch.dict(runner.CHECKS, {case.check: check}):
+        assert runner.run_case(case, "torch", "gru_cell") is check.run.return_value
+    (args, got), _ = check.run.call_args
+    assert args == case.args and (got.tolerance, got.op) == (3.0e-5, "gru_cell")
+    with mock.patch.object(runner.recipes, "shown", return_value=_shown_recipe), \
+            mock.patch.object(runner.recipes, "spec_of", return_value=mock.Mock(contract="layer")), \
+            mock.patch.object(runner.contracts, "execute", return_value=runner.contracts.RecipeRun(True, 1e-8, "x")), \
+            mock.patch.object(runner.contracts, "RecipeCall") as call:
+        runner.run_recipes(demo_case(tmp_path, TOLERANCE + "    recipe: {torch: packed_lengths}\n"), ctx,
+                           Outcome(Verdict.EQUIVALENT))
+    (adapter, op, setup, seed, tolerance), _ = call.call_args
+    assert (op, tolerance) == ("gru", 3.0e-5)
+
+
+def _shown_recipe(*args):  # stands for a recipe function; its source is what a record shows
+    return None
+
+
+def _other_recipe(*args):
+    return None
+
+
+def _unrun_recipe(*args):
+    return None
+
+
+def test_a_recipe_the_check_executed_is_recorded_from_the_checks_own_run(tmp_path):
+    """A recipe with the ``check`` contract is executed by the check: its record is the check's execution of that
+    very function (not of another recipe the check ran), a failing one is a problem, and a shown one the check did
+    not run is recorded as not executed and is a problem, without hiding the recipes listed after it."""
+    from mapping.checks.measure import ExecutedRecipe
+
+    case = demo_case(tmp_path, "    recipe: {torch: [gru_reset_before, packed_lengths, left_padding]}\n")
+    functions = {"packed_lengths": _shown_recipe, "left_padding": _other_recipe, "gru_reset_before": _unrun_recipe}
+    outcome = Outcome(Verdict.EQUIVALENT)
+    outcome.recipes = [ExecutedRecipe(_other_recipe, True, 2e-8, "the layer"),
+                       ExecutedRecipe(_shown_recipe, False, 0.5, "the reference")]
+    with mock.patch.object(runner.recipes, "shown", side_effect=lambda fw, name: functions[name]), \
+            mock.patch.object(runner.recipes, "spec_of", return_value=mock.Mock(contract="check")):
+        records, problems = runner.run_recipes(case, runner.context(case, "torch"), outcome)
+    assert [(r.name, r.executed, r.ok, r.max_abs, r.compared_with) for r in records] == [
+        ("gru_reset_before", False, None, None, None),
+        ("packed_lengths", True, False, 0.5, "the reference"),
+        ("left_padding", True, True, 2e-8, "the layer"),
+    ]
+    assert problems == ["recipe gru_reset_before is shown, but the case's check did not execute it",
+                        "recipe packed_lengths no longer reproduces the reference"]
+
+
+@pytest.mark.parametrize("max_abs, recorded", [(float("inf"), None), (None, None), (3e-7, 3e-7)])
+def test_an_infinite_recipe_figure_is_recorded_as_none(tmp_path, max_abs, recorded):
+    """The results file is JSON: an infinite figure (nothing finite to compare) is recorded as no figure."""
+    case = demo_case(tmp_path, "    recipe: {torch: packed_lengths}\n")
+    run_ = runner.contracts.RecipeRun(max_abs == 3e-7, max_abs, "the reference")
+    with mock.patch.object(runner.recipes, "shown", return_value=_shown_recipe), \
+            mock.patch.object(runner.recipes, "spec_of", return_value=mock.Mock(contract="layer")), \
+            mock.patch.object(runner.contracts, "RecipeCall"), \
+            mock.patch.object(runner.contracts, "execute", return_value=run_):
+        (record,), _ = runner.run_recipes(case, runner.context(case, "torch"), Outcome(Verdict.EQUIVALENT))
+    assert record.max_abs == recorded and record.ok is (max_abs == 3e-7)
+
+
+def test_the_caveats_are_measured_against_the_expected_verdict_and_recorded(tmp_path):
+    """The caveats are judged against the verdict expected for the installed release (whether one bites depends on
+    it), their records reach the judgement (the report's rows show them), and their problems fail the case."""
+    from mapping.probes import CaveatRun
+    from mapping.results import CaveatRecord
+
+    record = CaveatRecord(probe="p", kind="defaults", title="a default", behaviour="zeros", bites=True)
+    for problems, status in (([], "passed"), (["caveat 'a default' (p): behaviour is now 'ones'"], "failed")):
+        with mock.patch.object(runner, "run_caveats", return_value=CaveatRun([record], problems)) as run_caveats:
+            j = judge_with(tmp_path, Outcome(Verdict.EQUIVALENT), recorded="no_counterpart",
+                           case_update={"verdict": Verdict.EQUIVALENT})
+        (case, ctx, verdict), _ = run_caveats.call_args
+        assert verdict == Verdict.EQUIVALENT and ctx.framework == "torch" and case.row == "Parameter 1"
+        assert j.status == status and j.caveats == [record]
+        assert "  caveat:   bites: a default: zeros" in j.message.splitlines()
+    with mock.patch.object(runner, "run_caveats", return_value=CaveatRun([], [])) as run_caveats:
+        judge_with(tmp_path, Outcome(Verdict.NO_COUNTERPART), recorded="no_counterpart")
+    assert run_caveats.call_args.args[2] == Verdict.NO_COUNTERPART
+
+
+def test_a_missing_framework_records_that_frameworks_own_verdict(tmp_path):
+    """With a verdict per framework, the skip of a missing framework records that framework's verdict."""
+    j = judge_with(tmp_path, recorded="no_counterpart", missing="torch not installed",
+                   case_update={"verdict": {"torch": Verdict.DIVERGES}})
+    assert j.status == "skipped" and j.expected == Verdict.DIVERGES
