@@ -83,7 +83,9 @@ outcomes = ("killed", "survived", "no_tests", "skipped", "suspicious", "timeout"
 stats["total"] = sum(stats[k] for k in outcomes)  # a filtered run leaves the unselected mutants unchecked: not counted
 tested = stats["total"] - stats["skipped"] - stats["no_tests"]
 if only:
-    group = f"{group} (only {len(only.split())} named mutants)"
+    patterns = only.split()
+    group = (f"{group} (only the mutants matching {' '.join(patterns)})" if any(c in only for c in "*?[")
+             else f"{group} (only {len(patterns)} named mutants)")
 lines = [f"{group}: {stats['total']} mutants, {stats['killed']} killed, {stats['survived']} survived, "
          f"{stats['timeout']} timeouts, {stats['no_tests']} not reached by the group's tests, "
          f"{stats['suspicious']} suspicious, {stats['segfault']} segfaults "

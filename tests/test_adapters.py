@@ -146,3 +146,121 @@ def test_cell_loop_by_hand_is_the_layers_first_direction(framework, op, batch_fi
     assert output.shape == expected.shape == (3, 5, 4)
     tol = forward_tolerance(framework, spec.dtype, padded=False)
     assert np.all(within_tolerance(output, expected, tol)), float(np.abs(output - expected).max())
+
+
+KERAS = ["tfkeras", "keras2"]
+#: Specs whose constructor arguments are not Keras's defaults: a layer built without the op's options differs.
+NOT_DEFAULT = [{"op": "rnn", "activation": "relu"}, {"op": "gru", "reset_after": False},
+               {"op": "lstm", "activation": "relu"}]
+
+
+@pytest.mark.parametrize("framework", framework_params(KERAS))
+def test_keras_construct_is_the_layer_a_user_writes(framework):
+    """``construct`` (the code examples' ``Bidirectional(LSTM())``) passes the arguments through and wraps only on
+    request; a layer without units fails as the example does."""
+    adapter = adapter_or_skip(framework)
+    layer = adapter.construct("gru", 3, return_sequences=True)
+    assert type(layer).__name__ == "GRU" and layer.units == 3 and layer.return_sequences
+    wrapped = adapter.construct("lstm", 2, bidirectional=True)
+    assert type(wrapped).__name__ == "Bidirectional" and wrapped.forward_layer.units == 2
+    with pytest.raises(TypeError):
+        adapter.construct("lstm", bidirectional=True)
+
+
+@pytest.mark.parametrize("framework", framework_params(KERAS))
+@pytest.mark.parametrize("fields", NOT_DEFAULT, ids=lambda f: f["op"])
+def test_keras_user_and_fresh_layers(framework, fields):
+    """The layers the probes and recipes call as a user does: one batch-first layer (a stack, a bidirectional or a
+    time-major spec is refused), built with the op's own options and the spec's dtype, returning the sequence and
+    the states; ``call_user`` feeds float64 arrays to a float32 layer as its own dtype."""
+    from mapping.errors import Unsupported
+
+    adapter = adapter_or_skip(framework)
+    spec = LayerSpec.parse({**fields, "input_size": 3, "hidden_size": 4, "batch_first": True, "dtype": "float64"})
+    for other in ({"num_layers": 2}, {"bidirectional": True}, {"batch_first": False}):
+        for build in (lambda s: adapter.user_layer(s, random_weights(s, seed=1)), adapter.fresh_layer):
+            with pytest.raises(Unsupported):
+                build(spec.replace(**other))
+    problem = Problem(spec, random_weights(spec, seed=3), random_inputs(spec, 2, 5, seed=4),
+                      random_state(spec, 2, seed=5))
+    expected = problem.reference()
+    for dtype in ("float64", "float32"):
+        layer = adapter.user_layer(spec.replace(dtype=dtype), problem.weights)
+        assert layer.dtype == dtype
+        out = adapter.call_user(layer, problem.x, tuple(s for s in problem.initial_state))  # float64 arrays
+        assert [o.shape for o in out] == [expected.output.shape] + [s.shape[1:] for s in expected.states.values()]
+        tol = forward_tolerance(framework, dtype, padded=False, op=spec.op)
+        assert np.all(within_tolerance(out[0], expected.output, tol)), float(np.abs(out[0] - expected.output).max())
+    fresh = adapter.fresh_layer(spec)  # its own initial weights: the reference computes with them
+    assert fresh.dtype == "float64"
+    out = adapter.call_user(fresh, problem.x)
+    drawn = Problem(spec, adapter.export_weights(fresh, spec), problem.x).reference()
+    assert [o.shape for o in out] == [drawn.output.shape] + [s.shape[1:] for s in drawn.states.values()]
+    tol = forward_tolerance(framework, "float64", padded=False, op=spec.op)
+    assert np.all(within_tolerance(out[0], drawn.output, tol)), float(np.abs(out[0] - drawn.output).max())
+
+
+@pytest.mark.parametrize("framework", framework_params())
+@pytest.mark.parametrize("fields", NOT_DEFAULT, ids=lambda f: f["op"])
+def test_cell_loop_by_hand_keeps_the_ops_options(framework, fields):
+    """The hand loop's cell is built with the op's own constructor arguments (a non-default activation, Keras's
+    other GRU form), where the framework has them."""
+    adapter = adapter_or_skip(framework)
+    spec = LayerSpec.parse({**fields, "input_size": 3, "hidden_size": 4, "batch_first": True, "dtype": "float32"})
+    if adapter.unsupported_reason(spec):
+        pytest.skip(adapter.unsupported_reason(spec))
+    problem = Problem(spec, random_weights(spec, seed=11), random_inputs(spec, 3, 5, seed=12))
+    output, expected = adapter.cell_loop(problem), problem.reference().output
+    tol = forward_tolerance(framework, spec.dtype, padded=False, op=spec.op)
+    assert np.all(within_tolerance(output, expected, tol)), float(np.abs(output - expected).max())
+
+
+@pytest.mark.parametrize("framework", framework_params())
+@pytest.mark.parametrize("fields", NOT_DEFAULT, ids=lambda f: f["op"])
+def test_cells_are_built_with_the_ops_options_and_dtype(framework, fields):
+    """A cell spec (one step) with a non-default option, in float64 where the framework runs it, in both layouts:
+    every input variant of the grid against the reference (the grid's cell specs keep the defaults)."""
+    adapter = adapter_or_skip(framework)
+    spec = LayerSpec.parse({**fields, "input_size": 3, "hidden_size": 4, "form": "cell", "dtype": "float64"})
+    if adapter.unsupported_reason(spec):
+        spec = spec.replace(dtype="float32")
+    if adapter.unsupported_reason(spec):
+        pytest.skip(adapter.unsupported_reason(spec))
+    failures = []
+    for layout in (spec, spec.replace(batch_first=not spec.batch_first)):
+        failures += [f"batch_first={layout.batch_first} {label}: {line}"
+                     for label, figures in check_spec(adapter, layout, tolerance(framework, spec.dtype, spec.api))
+                     for line in mismatches(figures)]
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("framework", framework_params())
+def test_positional_assignment_round_trips(framework):
+    """``parameters_in_order`` then ``assign_in_order`` (the positional-copy probe's two halves) on a stacked
+    bidirectional layer: a second model given the first's arrays by position holds the first's weights."""
+    adapter = adapter_or_skip(framework)
+    spec = LayerSpec.parse({"input_size": 3, "hidden_size": 3, "num_layers": 2, "bidirectional": True,
+                            "batch_first": True})
+    source, target = (adapter.build(spec, random_weights(spec, seed=s)) for s in (1, 2))
+    named = adapter.parameters_in_order(source)
+    assert len({name for name, _ in named}) == len(named)
+    adapter.assign_in_order(target, [a for _, a in named])
+    got, want = adapter.export_weights(target, spec), adapter.export_weights(source, spec)
+    for key in want.keys():
+        for name, array in want[key].arrays().items():
+            np.testing.assert_array_equal(got[key].arrays()[name], array, err_msg=f"{key} {name}")
+
+
+@pytest.mark.parametrize("framework", framework_params(KERAS))
+def test_keras_call_native_hands_over_the_layers_dtype(framework):
+    """``call_native`` converts every array, the initial state included, to the layer's dtype: Keras 2 refuses a
+    float64 initial state for a float32 layer (the input_dtype probe records it)."""
+    adapter = adapter_or_skip(framework)
+    spec = LayerSpec.parse({"input_size": 3, "hidden_size": 4, "batch_first": True})
+    problem = Problem(spec, random_weights(spec, seed=3), random_inputs(spec, 2, 5, seed=4),
+                      random_state(spec, 2, seed=5))
+    out = adapter.call_native(adapter.build(spec, problem.weights), problem.x,
+                              initial_state=[s[0] for s in problem.initial_state])
+    expected = problem.reference().output
+    tol = forward_tolerance(framework, "float32", padded=False)
+    assert np.all(within_tolerance(out[0], expected, tol)), float(np.abs(out[0] - expected).max())

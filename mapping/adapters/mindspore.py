@@ -168,8 +168,8 @@ class MindSporeAdapter(Adapter):
     def cell_loop(self, problem: Problem) -> np.ndarray:
         spec = problem.spec
         dtype = _MS_DTYPES[spec.dtype]
-        cell = self.layer_class(spec.op + CELL_SUFFIX)(spec.input_size, spec.hidden_size, has_bias=spec.bias,
-                                                      dtype=dtype)
+        api = spec.op + CELL_SUFFIX  # built from its own parameter table: the layer's options (nonlinearity) too
+        cell = self.layer_class(api)(**{p: getattr(spec, f) for f, p in self.parameters[api].items()}, dtype=dtype)
         arrays = converters.to_mindspore(problem.weights)
         for param in cell.get_parameters():
             param.set_data(Tensor(arrays[f"{param.name.split('.')[-1]}_l0"].astype(spec.dtype), dtype=dtype))

@@ -138,8 +138,9 @@ class TorchAdapter(Adapter):
 
     def cell_loop(self, problem: Problem) -> np.ndarray:
         spec = problem.spec
-        cell = self.layer_class(spec.op + CELL_SUFFIX)(spec.input_size, spec.hidden_size, bias=spec.bias,
-                                                              dtype=_TORCH_DTYPES[spec.dtype])
+        api = spec.op + CELL_SUFFIX  # built from its own parameter table: the layer's options (nonlinearity) too
+        cell = self.layer_class(api)(**{p: getattr(spec, f) for f, p in self.parameters[api].items()},
+                                     dtype=_TORCH_DTYPES[spec.dtype])
         arrays = converters.to_torch(problem.weights)
         cell.load_state_dict({name: torch.from_numpy(arrays[f"{name}_l0"]).to(_TORCH_DTYPES[spec.dtype])
                               for name in dict(cell.named_parameters())})
