@@ -184,3 +184,68 @@ def test_example_values_must_have_the_stated_shape():
         ExampleSide(spec={}, input=[1, 2], input_values=[[3.0, 4.0, 5.0]])
     with pytest.raises(ValidationError, match="state_values: not a nested list of numbers"):
         ExampleSide(spec={}, input=[1, 2], state=[1, 3], state_values=[["a", 2.0, 3.0]])
+
+
+#: Per-framework mappings that must name frameworks, not families: what each framework does is measured and recorded
+#: separately (Keras 3 and Keras 2 differ), so ``tensorflow:`` would leave each of them without its own entry.
+PER_FRAMEWORK_ONLY = [("default_layout", "claimed_default"), ("default_layout", "absent"),
+                      ("dropout_statistics", "recorded"), ("code_example", "side"), ("code_example", "claimed"),
+                      ("padding_semantics", "recorded"), ("dropout_structure", "counterpart"),
+                      ("dropout_structure", "behaviour")]
+
+
+@pytest.mark.parametrize("check, field", PER_FRAMEWORK_ONLY)
+def test_a_family_key_is_refused_where_each_framework_is_recorded(check, field):
+    """A real case of ``check`` with one framework key of ``field`` renamed to its family: refused when the case
+    file is read, naming the field and the key (it would otherwise fail, or be silently ignored, at run time)."""
+    from mapping import frameworks
+    from mapping.checks import CHECKS
+    from mapping.errors import ArgsError
+
+    def renamable(value) -> list[str]:  # keys whose family has another name (mindspore's family is mindspore)
+        return [k for k in value if frameworks.get(k).family != k] if isinstance(value, dict) else []
+
+    found = [(cf, case) for cf in map(load_case_file, case_files(CASES)) for case in cf.cases
+             if case.check == check and renamable(case.args.get(field))]
+    assert found, f"no case of {check} gives {field} for a framework whose family has another name"
+    case_file, case = found[0]
+    key = renamable(case.args[field])[0]
+    family = frameworks.get(key).family
+    args = {**case.args, field: {(family if k == key else k): v for k, v in case.args[field].items()}}
+    with pytest.raises(ArgsError) as refused:
+        CHECKS[check].parse_args(args).check_case(case_file.frameworks_of(case), case_file.page.op)
+    assert refused.value.field == f"{field}.{family}", refused.value
+
+
+_EXAMPLE_SIDE = {"spec": {"input_size": 3, "hidden_size": 4}, "input": [2, 5, 3]}
+_ABSENT = {"field": "activation", "default": "tanh", "other": "relu", "names": {"torch": None}}
+
+
+@pytest.mark.parametrize("check, op, args, field", [
+    ("absent_same_default", "gru", {**_ABSENT, "default": "swish"}, "default"),
+    ("absent_same_default", "gru", {**_ABSENT, "other": "swish"}, "other"),
+    ("absent_same_default", "gru", {**_ABSENT, "other": {"torch": ["relu", "swish"]}}, "other.torch.1"),
+    ("absent_same_default", "gru", {**_ABSENT, "other": {"torch": []}}, "other.torch"),
+    ("absent_same_default", "gru", {**_ABSENT, "other": []}, "other"),
+    ("feature_without_counterpart", "lstm", {"field": "proj_size", "value": -1, "names": {"torch": "proj_size"}},
+     "value"),
+    ("code_example", "gru", {"side": {"torch": _EXAMPLE_SIDE},
+                             "claimed": {"torch": {"output": [2, 5, 4], "c": [1, 2, 4]}}}, "claimed.torch.c"),
+    ("code_example", "gru", {"side": {"torch": {**_EXAMPLE_SIDE, "loop": "carry"}},
+                             "claimed": {"torch": {"output": [2, 5, 4]}}}, "side.torch.loop"),
+    ("code_example", "gru_cell", {"side": {"torch": {**_EXAMPLE_SIDE, "input": [2, 5, 3, 1]}},
+                                  "claimed": {"torch": {"h": [2, 4]}}}, "side.torch.input"),
+    ("code_example", "gru", {"side": {"torch": {**_EXAMPLE_SIDE, "spec": {"input_size": 3, "hidden_size": 4,
+                                                                          "proj_size": 2}}},
+                             "claimed": {"torch": {"output": [2, 5, 4]}}}, "side.torch"),
+], ids=["default", "other", "other_alternative", "other_empty_list", "other_empty", "value", "claimed_output",
+        "loop_on_a_layer", "cell_input_rank", "example_spec_of_another_op"])
+def test_each_refusal_names_the_argument_that_holds_the_bad_value(check, op, args, field):
+    """The field an argument error names is the one the case-file error line points at (file, line, case, field):
+    each refusal of the checks' own validation names the argument that holds the bad value."""
+    from mapping.checks import CHECKS
+    from mapping.errors import ArgsError
+
+    with pytest.raises(ArgsError) as refused:
+        CHECKS[check].parse_args(args).check_case(["torch"], op)
+    assert refused.value.field == field, refused.value
