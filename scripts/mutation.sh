@@ -84,7 +84,8 @@ stats["total"] = sum(stats[k] for k in outcomes)  # a filtered run leaves the un
 tested = stats["total"] - stats["skipped"] - stats["no_tests"]
 if only:
     patterns = only.split()
-    group = (f"{group} (only the mutants matching {' '.join(patterns)})" if any(c in only for c in "*?[")
+    group = (f"{group} (only the mutants matching {len(patterns)} pattern{'s' * (len(patterns) > 1)})"
+             if any(c in only for c in "*?[")
              else f"{group} (only {len(patterns)} named mutants)")
 lines = [f"{group}: {stats['total']} mutants, {stats['killed']} killed, {stats['survived']} survived, "
          f"{stats['timeout']} timeouts, {stats['no_tests']} not reached by the group's tests, "
