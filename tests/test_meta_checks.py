@@ -760,3 +760,113 @@ def test_uniform_fit_bounds_are_the_documented_ones():
         squeezed = np.concatenate([squeezed[:-2], [-limit, limit]])
         assert abs(squeezed.var() - limit**2 / 3) / var_bound == pytest.approx(factor, abs=1e-3)
         assert bool(initializers.uniform_fit(squeezed, limit)[0]) is ok, factor
+
+
+def test_initializer_properties_decide_on_what_they_measure():
+    """``initializers._check_properties`` on arrays built to have or to miss each Keras default (glorot_uniform kernel,
+    orthogonal recurrent kernel, zero bias with ones in the forget gate): the result and the figure that decides,
+    field by field."""
+    from mapping.checks.measure import Deciding
+
+    args = initializers.InitializerArgs(target="kernel", keras_default="glorot_uniform", input_size=32, hidden_size=64)
+    h, f = args.hidden_size, args.input_size
+    rng = np.random.default_rng(0)
+
+    def check(what, kernel=None, recurrent=None, bias=None, forget_one=True):
+        m = CheckContext("torch").measurement()
+        ok = initializers._check_properties(m, "L", kernel, recurrent, bias, args, forget_one, what)
+        return ok, m.deciding
+
+    limit = np.sqrt(6.0 / (f + 4 * h))
+    kernel = rng.uniform(-limit, limit, (4 * h, f))
+    kernel.flat[:2] = -limit, limit
+    for scale, ok in ((1.0, True), (2.0, False)):
+        got = check("kernel", kernel=kernel * scale)
+        assert got == (ok, Deciding("L: the bound a of U(-a, a) implied by the kernel's variance",
+                                    initializers.uniform_fit(kernel * scale, limit)[1], "glorot_uniform's bound", limit,
+                                    "range, mean and variance within six standard errors of U(-a, a)", ok))
+    q = np.linalg.qr(rng.normal(size=(4 * h, h)))[0]  # orthonormal columns: R Rᵀ = I for R = qᵀ
+    for scale, ok in ((1.0, True), (1.001, False)):
+        err = initializers.orthogonality_error((q * scale).T)
+        assert check("recurrent_kernel", recurrent=q * scale) == (ok, Deciding(
+            "L: max |R Rᵀ − I|", err, "an orthogonal matrix", 1e-5, "orthogonal when below the threshold", ok))
+    for gate, value, forget_one, figure in ((None, 0.0, True, 0.0), (2, 0.5, True, 0.5), (1, 0.75, True, 0.25),
+                                            (None, 0.0, False, 0.0), (1, 0.25, False, 0.25)):
+        bias = np.zeros((4, h))
+        bias[1] = 1.0 if forget_one else 0.0
+        if gate is not None:
+            bias[gate] = value
+        got = check("bias", bias=bias.ravel(), forget_one=forget_one)
+        assert got == (figure == 0.0, Deciding("L: largest |bias − expected|", figure,
+                                               f"zeros, {'ones' if forget_one else 'zeros'} in the forget gate", 0.0,
+                                               "exactly equal", figure == 0.0)), (gate, value, forget_one)
+
+
+@pytest.mark.mindspore
+@pytest.mark.parametrize("target, variant, holds", [("kernel", "kernel_tripled", False), ("kernel", "as_written", True),
+                                                    ("bias", "bias_split", True), ("recurrent_kernel", "as_written", True)])
+def test_initializer_recipe_is_judged_on_its_target_and_keras_single_bias(target, variant, holds):
+    """The recipe side (MindSpore's ``keras_initialization``) is judged on the row's target: a recipe whose kernel is
+    off fails the kernel row; the bias is compared as the sum MindSpore computes with (its two biases are Keras's one),
+    so a forget-gate 1 split between bias_ih and bias_hh still holds."""
+    adapter_or_skip("mindspore")
+    from mindspore import Tensor
+
+    from mapping.recipes import mindspore as ms_recipes
+    from mapping.spec import LayerSpec
+
+    def recipe(net, input_size, hidden):
+        ms_recipes.keras_initialization(net, input_size, hidden)
+        params = {p.name.split(".")[-1]: p for p in net.get_parameters()}
+        if variant == "kernel_tripled":
+            params["weight_ih_l0"].set_data(params["weight_ih_l0"] * 3)
+        if variant == "bias_split":
+            half = params["bias_ih_l0"].asnumpy() / 2
+            params["bias_ih_l0"].set_data(Tensor(half))
+            params["bias_hh_l0"].set_data(Tensor(half))
+
+    args = initializers.InitializerArgs(target=target, keras_default="x", input_size=8, hidden_size=16)
+    ctx = CheckContext("mindspore")
+    spec = LayerSpec.parse({"input_size": 8, "hidden_size": 16}, op="lstm")
+    outcome = initializers._recipe_side(ctx, args, ctx.measurement(), spec, recipe, target)
+    assert (outcome.verdict == Verdict.EQUIVALENT_WITH_RECIPE) is holds and bool(outcome.problems) is not holds
+    assert outcome.deciding.label.startswith("after the recipe: ") and bool(outcome.deciding.holds) is holds
+
+
+def test_dropout_run_builds_the_pages_op_batch_first_with_the_steps_asked():
+    """The fingerprint's runs: the case's op (a GRU page's layer is a GRU), batch-first, cut to the steps its test
+    asks for (one step tells input dropout from recurrent dropout); a per-layer dropout is never stacked."""
+    from mapping.checks.arguments import Setup
+
+    ctx = CheckContext("torch", op="gru")
+    ctx.__dict__["adapter"] = ReferenceAdapter()
+    setup = Setup()
+    for steps in (1, setup.steps):
+        out, h, ref = dropout_module._run(ctx, "dropout", 0.0, setup, 1, steps, False)
+        assert list(ref.states) == ["h_n"] and out.shape == ref.output.shape == (setup.batch, steps, setup.hidden_size)
+    with pytest.raises(ValueError, match="use one layer"):
+        dropout_module._run(ctx, "recurrent_dropout", 0.1, setup, 2, setup.steps, False)
+
+
+def test_regularizer_recipe_records_its_figure_and_a_missing_recipe_is_a_problem():
+    """``regularizers._run_recipe``: the recipe's figure is the largest |got - expected| over what it is compared
+    with, recorded with what that is; a recipe the framework lacks is a problem naming it."""
+    from mapping.checks import regularizers
+
+    ctx = CheckContext("torch")
+    m = ctx.measurement()
+    with mock.patch.object(regularizers.recipes, "shown", side_effect=LookupError("no recipe 'bias_l2' for torch")):
+        regularizers._run_recipe(ctx, m, "bias_l2", None, {}, lambda got: {}, "Keras's loss")
+    assert m.problems == ["no recipe 'bias_l2' for torch"]
+
+    def kernel_l2(model, x, l2):
+        return x * l2
+
+    m = ctx.measurement()
+    with mock.patch.object(regularizers.recipes, "shown", return_value=kernel_l2):
+        regularizers._run_recipe(ctx, m, "kernel_l2", None, {"x": np.array([1.0, 2.0]), "l2": 0.5},
+                                 lambda got: {"penalty": (got, np.array([0.5, 1.0 - 3e-3]))}, "Keras's loss")
+    (executed,) = m.recipes
+    assert executed.fn is kernel_l2 and executed.ok is False and executed.compared_with == "Keras's loss"
+    assert executed.max_abs == pytest.approx(3e-3, rel=1e-9)
+    assert m.problems == ["the recipe kernel_l2 no longer reproduces Keras's loss (max abs 0.003)"]
