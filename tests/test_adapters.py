@@ -19,6 +19,13 @@ from mapping.tolerances import forward_tolerance, tolerance
 from mapping.weights import random_inputs, random_state, random_weights
 
 
+def assert_forward_within(framework: str, dtype: str, got, expected, op: str = "lstm") -> None:
+    """``got`` within the framework's forward tolerance of ``expected`` (compare.within_tolerance), else the largest
+    absolute difference in the message."""
+    tol = forward_tolerance(framework, dtype, padded=False, op=op)
+    assert np.all(within_tolerance(got, expected, tol)), float(np.abs(got - expected).max())
+
+
 def lstm(**fields) -> LayerSpec:
     return LayerSpec.parse(fields)
 
@@ -144,8 +151,7 @@ def test_cell_loop_by_hand_is_the_layers_first_direction(framework, op, batch_fi
     if not batch_first:
         expected = expected.transpose(1, 0, 2)
     assert output.shape == expected.shape == (3, 5, 4)
-    tol = forward_tolerance(framework, spec.dtype, padded=False)
-    assert np.all(within_tolerance(output, expected, tol)), float(np.abs(output - expected).max())
+    assert_forward_within(framework, spec.dtype, output, expected)
 
 
 KERAS = ["tfkeras", "keras2"]
@@ -187,17 +193,15 @@ def test_keras_user_and_fresh_layers(framework, fields):
     for dtype in ("float64", "float32"):
         layer = adapter.user_layer(spec.replace(dtype=dtype), problem.weights)
         assert layer.dtype == dtype
-        out = adapter.call_user(layer, problem.x, tuple(s for s in problem.initial_state))  # float64 arrays
+        out = adapter.call_user(layer, problem.x, problem.initial_state)  # float64 arrays
         assert [o.shape for o in out] == [expected.output.shape] + [s.shape[1:] for s in expected.states.values()]
-        tol = forward_tolerance(framework, dtype, padded=False, op=spec.op)
-        assert np.all(within_tolerance(out[0], expected.output, tol)), float(np.abs(out[0] - expected.output).max())
+        assert_forward_within(framework, dtype, out[0], expected.output, spec.op)
     fresh = adapter.fresh_layer(spec)  # its own initial weights: the reference computes with them
     assert fresh.dtype == "float64"
     out = adapter.call_user(fresh, problem.x)
     drawn = Problem(spec, adapter.export_weights(fresh, spec), problem.x).reference()
     assert [o.shape for o in out] == [drawn.output.shape] + [s.shape[1:] for s in drawn.states.values()]
-    tol = forward_tolerance(framework, "float64", padded=False, op=spec.op)
-    assert np.all(within_tolerance(out[0], drawn.output, tol)), float(np.abs(out[0] - drawn.output).max())
+    assert_forward_within(framework, "float64", out[0], drawn.output, spec.op)
 
 
 @pytest.mark.parametrize("framework", framework_params())
@@ -211,8 +215,7 @@ def test_cell_loop_by_hand_keeps_the_ops_options(framework, fields):
         pytest.skip(adapter.unsupported_reason(spec))
     problem = Problem(spec, random_weights(spec, seed=11), random_inputs(spec, 3, 5, seed=12))
     output, expected = adapter.cell_loop(problem), problem.reference().output
-    tol = forward_tolerance(framework, spec.dtype, padded=False, op=spec.op)
-    assert np.all(within_tolerance(output, expected, tol)), float(np.abs(output - expected).max())
+    assert_forward_within(framework, spec.dtype, output, expected, spec.op)
 
 
 @pytest.mark.parametrize("framework", framework_params())
@@ -262,5 +265,4 @@ def test_keras_call_native_hands_over_the_layers_dtype(framework):
     out = adapter.call_native(adapter.build(spec, problem.weights), problem.x,
                               initial_state=[s[0] for s in problem.initial_state])
     expected = problem.reference().output
-    tol = forward_tolerance(framework, "float32", padded=False)
-    assert np.all(within_tolerance(out[0], expected, tol)), float(np.abs(out[0] - expected).max())
+    assert_forward_within(framework, "float32", out[0], expected)

@@ -10,7 +10,6 @@ tests imports a framework, except where a check's other side only exists inside 
 from __future__ import annotations
 
 import contextlib
-import itertools
 from types import SimpleNamespace
 from unittest import mock
 
@@ -430,27 +429,43 @@ STATS = {"names": {"torch": "dropout"}, "recorded": {"torch": STATS_CONVENTION},
          "batch": 400}
 
 
-def fake_stats_run(mode: str):
-    """_framework_run drawing each sample's output from the structure's own kept/dropped patterns."""
+def fake_pattern_run(structure: str, offset: float = 0.0, draws_per: str = "sample"):
+    """_framework_run drawing each sample's output from ``structure``'s kept/dropped patterns at rate p + offset (kept
+    values scaled by 1/(1-p)): one draw per pattern entry and sample, per sample only, or one for the whole batch."""
 
     def _framework_run(ctx, name, problem, p, training):
-        one = problem.replace(x=problem.x[:1])
+        state = tuple(s[:, :1] for s in problem.initial_state) if problem.initial_state is not None else None
+        one = problem.replace(x=problem.x[:1], initial_state=state)
         batch, steps = problem.x.shape[:2]
-        plain = np.broadcast_to(one.reference().output[0, :, 0], (batch, steps))
         if not training:
-            return plain[..., None] + (0.05 if mode == "inference" else 0.0)
+            return np.broadcast_to(one.reference().output[0, :, 0], (batch, steps))[..., None]
+        kept, candidates = dropout_stats._candidates(structure, one, steps, p)
+        order = {tuple(k): i for i, k in enumerate(kept)}
+        shape = {"sample": (batch, kept.shape[1]), "sequence": (batch, 1), "batch": (1, kept.shape[1])}[draws_per]
+        draws = np.random.default_rng(ctx.seed).random(shape) >= p + offset
+        return candidates[[order[tuple(d)] for d in np.broadcast_to(draws, (batch, kept.shape[1]))]][..., None]
+
+    return _framework_run
+
+
+def fake_stats_run(mode: str):
+    """``fake_pattern_run`` between layers, as a framework might get it wrong: a rate off by 0.2 or 0.1 (kept values
+    still scaled by 1/(1-p)), one mask per sequence, no rescaling, a tenth of the samples unscaled, or dropout acting
+    in inference mode."""
+    honest = fake_pattern_run("between_layers", {"wrong_rate": 0.2, "rate_off_by_0.1": 0.1}.get(mode, 0.0),
+                              "sequence" if mode == "per_sequence" else "sample")
+
+    def _framework_run(ctx, name, problem, p, training):
+        plain = honest(ctx, name, problem, p, False)
+        if not training:
+            return plain + (0.05 if mode == "inference" else 0.0)
         if mode == "no_rescale":
-            return plain[..., None]
+            return plain
+        out = honest(ctx, name, problem, p, True)
         if mode == "some_unscaled":  # honest draws, but the last tenth of the samples keep unscaled values
-            honest = fake_stats_run("honest")(ctx, name, problem, p, training)
-            honest[-batch // 10:] = plain[-batch // 10:, :, None]
-            return honest
-        kept, candidates = dropout_stats._candidates("between_layers", one, steps, p)
-        order = {tuple(k): i for i, k in enumerate(itertools.product((False, True), repeat=steps))}
-        rate = p + {"wrong_rate": 0.2, "rate_off_by_0.1": 0.1}.get(mode, 0.0)  # kept values still scaled by 1/(1-p)
-        draws = np.random.default_rng(ctx.seed).random((batch, 1 if mode == "per_sequence" else steps)) >= rate
-        draws = np.broadcast_to(draws, (batch, steps))
-        return candidates[[order[tuple(d)] for d in draws]][..., None]
+            batch = problem.x.shape[0]
+            out[-batch // 10:] = plain[-batch // 10:]
+        return out
 
     return _framework_run
 
@@ -486,25 +501,6 @@ def test_dropout_statistics_both_ways(mode):
         assert deciding.holds is False and deciding.threshold == 1.0 and deciding.test
     if mode == "per_sequence":
         assert any("shared_across_time=true" in problem for problem in outcome.problems), outcome.problems
-
-
-def fake_pattern_run(structure: str, offset: float = 0.0, draws_per: str = "sample"):
-    """_framework_run drawing each sample's output from ``structure``'s kept/dropped patterns at rate p + offset (kept
-    values scaled by 1/(1-p)): one draw per pattern entry and sample, per sample only, or one for the whole batch."""
-
-    def _framework_run(ctx, name, problem, p, training):
-        state = tuple(s[:, :1] for s in problem.initial_state) if problem.initial_state is not None else None
-        one = problem.replace(x=problem.x[:1], initial_state=state)
-        batch, steps = problem.x.shape[:2]
-        if not training:
-            return np.broadcast_to(one.reference().output[0, :, 0], (batch, steps))[..., None]
-        kept, candidates = dropout_stats._candidates(structure, one, steps, p)
-        order = {tuple(k): i for i, k in enumerate(kept)}
-        shape = {"sample": (batch, kept.shape[1]), "sequence": (batch, 1), "batch": (1, kept.shape[1])}[draws_per]
-        draws = np.random.default_rng(ctx.seed).random(shape) >= p + offset
-        return candidates[[order[tuple(d)] for d in np.broadcast_to(draws, (batch, kept.shape[1]))]][..., None]
-
-    return _framework_run
 
 
 RECURRENT = "structure=recurrent masks=per_gate shared_across_time=true shared_across_batch=false"

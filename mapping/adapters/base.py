@@ -180,6 +180,11 @@ class Adapter(ABC):
         """The spec field a constructor parameter of this framework sets, or None."""
         return next((f for f, p in self.parameters.get(op, {}).items() if p == parameter), None)
 
+    def constructor_arguments(self, api: str, spec: LayerSpec, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        """``spec``'s values for the constructor of ``api`` (a layer or its cell), keyed by this framework's parameter
+        names (the ``parameters`` table); the spec fields in ``skip`` are left out."""
+        return {p: getattr(spec, f) for f, p in self.parameters[api].items() if f not in skip}
+
     @abstractmethod
     def seed(self, seed: int) -> None:
         """Seed the framework's global random state (dropout masks, initialisers)."""

@@ -162,14 +162,13 @@ class MindSporeAdapter(Adapter):
 
     def fresh_layer(self, spec: LayerSpec) -> nn.Cell:
         self.check_supported(spec)
-        options = {self.parameters[spec.api][f]: getattr(spec, f) for f in self.parameters[spec.api]}
-        return self.layer_class(spec.api)(**options, dtype=_MS_DTYPES[spec.dtype])
+        return self.layer_class(spec.api)(**self.constructor_arguments(spec.api, spec), dtype=_MS_DTYPES[spec.dtype])
 
     def cell_loop(self, problem: Problem) -> np.ndarray:
         spec = problem.spec
         dtype = _MS_DTYPES[spec.dtype]
         api = spec.op + CELL_SUFFIX  # built from its own parameter table: the layer's options (nonlinearity) too
-        cell = self.layer_class(api)(**{p: getattr(spec, f) for f, p in self.parameters[api].items()}, dtype=dtype)
+        cell = self.layer_class(api)(**self.constructor_arguments(api, spec), dtype=dtype)
         arrays = converters.to_mindspore(problem.weights)
         for param in cell.get_parameters():
             param.set_data(Tensor(arrays[f"{param.name.split('.')[-1]}_l0"].astype(spec.dtype), dtype=dtype))
@@ -198,9 +197,8 @@ class MindSporeAdapter(Adapter):
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> nn.Cell:
         self.check_supported(spec)
         dtype = _MS_DTYPES[spec.dtype]
-        options = {self.parameters[spec.api][f]: getattr(spec, f) for f in self.parameters[spec.api]
-                   if f != "layer_dropout"}
-        model = self.layer_class(spec.api)(**options, dtype=dtype)
+        model = self.layer_class(spec.api)(**self.constructor_arguments(spec.api, spec, skip=("layer_dropout",)),
+                                           dtype=dtype)
         arrays = converters.to_mindspore(weights)
         params = {p.name: p for p in model.get_parameters()}
         for native_name, arr in arrays.items():

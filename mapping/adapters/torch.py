@@ -131,7 +131,7 @@ class TorchAdapter(Adapter):
 
     def fresh_layer(self, spec: LayerSpec) -> torch.nn.Module:
         self.check_supported(spec)
-        options = {self.parameters[spec.api][f]: getattr(spec, f) for f in self.parameters[spec.api]}
+        options = self.constructor_arguments(spec.api, spec)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="dropout option adds dropout after all but last")
             return self.layer_class(spec.api)(**options, dtype=_TORCH_DTYPES[spec.dtype])
@@ -139,8 +139,7 @@ class TorchAdapter(Adapter):
     def cell_loop(self, problem: Problem) -> np.ndarray:
         spec = problem.spec
         api = spec.op + CELL_SUFFIX  # built from its own parameter table: the layer's options (nonlinearity) too
-        cell = self.layer_class(api)(**{p: getattr(spec, f) for f, p in self.parameters[api].items()},
-                                     dtype=_TORCH_DTYPES[spec.dtype])
+        cell = self.layer_class(api)(**self.constructor_arguments(api, spec), dtype=_TORCH_DTYPES[spec.dtype])
         arrays = converters.to_torch(problem.weights)
         cell.load_state_dict({name: torch.from_numpy(arrays[f"{name}_l0"]).to(_TORCH_DTYPES[spec.dtype])
                               for name in dict(cell.named_parameters())})
@@ -170,7 +169,7 @@ class TorchAdapter(Adapter):
     def build(self, spec: LayerSpec, weights: CanonicalWeights) -> torch.nn.Module:
         self.check_supported(spec)
         dtype = _TORCH_DTYPES[spec.dtype]
-        options = {self.parameters[spec.api][f]: getattr(spec, f) for f in self.parameters[spec.api]}
+        options = self.constructor_arguments(spec.api, spec)
         with warnings.catch_warnings():
             # one layer with dropout: torch warns that its dropout acts between layers only; the checks measure it
             warnings.filterwarnings("ignore", message="dropout option adds dropout after all but last")
