@@ -264,7 +264,7 @@ def _keras_initial_state_ignored():
 
 def _mindspore_batch_first_not_passed():
     cls = _adapter_class("mindspore")
-    return mutated(cls, "build", 'if f != "layer_dropout"}', 'if f not in ("layer_dropout", "batch_first")}',
+    return mutated(cls, "build", 'skip=("layer_dropout",)', 'skip=("layer_dropout", "batch_first")',
                    fault="mindspore_batch_first_not_passed")
 
 
